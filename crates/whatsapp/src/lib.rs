@@ -1,0 +1,3 @@
+//! WhatsApp Cloud API plumbing shared by the services.
+
+pub mod signature;

@@ -1,0 +1,10 @@
+DROP FUNCTION outbound_status_may_move(TEXT, TEXT);
+DROP FUNCTION outbound_status_rank(TEXT);
+DROP TABLE notification;
+DROP TABLE message_status_event;
+DROP TABLE outbound_message_log;
+DROP TABLE outbound_job;
+DROP TABLE inbound_message;
+DROP TABLE lead;
+DROP TABLE conversation;
+DROP TABLE contact;
