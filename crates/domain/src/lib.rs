@@ -1,6 +1,11 @@
 //! Types and rules of the WhatsApp pipeline that need no I/O: the Cloud API webhook
-//! envelope, and (as the pipeline grows) conversation state and the outbound text policy.
+//! envelope, the callback data that ties statuses to our sends, configuration secrets,
+//! and (as the pipeline grows) conversation state and the outbound text policy.
 //!
 //! This crate must never depend on diesel, actix or reqwest.
 
+pub mod callback;
+pub mod secret;
 pub mod webhook;
+
+pub use secret::Secret;

@@ -1,5 +1,7 @@
 //! The parser accepts what Meta may send and rejects what is not a WhatsApp envelope.
 
+#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+
 use domain::webhook::{MessageType, WebhookEnvelope, WebhookError};
 use serde_json::json;
 

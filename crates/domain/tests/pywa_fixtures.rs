@@ -1,6 +1,8 @@
 //! Every real-world webhook body in `fixtures/pywa-updates` parses, and every message and
 //! status in it comes out with its id, type and raw JSON.
 
+#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+
 use std::path::PathBuf;
 
 use domain::webhook::{MessageType, StatusKind, WebhookEnvelope};
@@ -13,8 +15,7 @@ fn fixture_cases() -> Vec<(String, Value)> {
         let path = entry.expect("fixture entry").path();
         if path.extension().is_some_and(|e| e == "json") {
             let text = std::fs::read_to_string(&path).expect("fixture file");
-            let file: serde_json::Map<String, Value> =
-                serde_json::from_str(&text).expect("fixture JSON");
+            let file: serde_json::Map<String, Value> = serde_json::from_str(&text).expect("fixture JSON");
             let stem = path.file_stem().expect("stem").to_string_lossy().into_owned();
             cases.extend(file.into_iter().map(|(k, v)| (format!("{stem}/{k}"), v)));
         }
@@ -28,9 +29,7 @@ fn every_fixture_parses_with_every_item() {
     for (name, body) in fixture_cases() {
         let bytes = serde_json::to_vec(&body).expect("serialise");
         let envelope = WebhookEnvelope::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let values = envelope
-            .message_values()
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let values = envelope.message_values().unwrap_or_else(|e| panic!("{name}: {e}"));
 
         let expected: Vec<&Value> = body["entry"]
             .as_array()

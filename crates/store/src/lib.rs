@@ -1,1 +1,16 @@
-//! store
+//! Postgres access for every service: the diesel schema, a diesel-async deadpool pool,
+//! the embedded migrations and every SQL statement the services run.
+//!
+//! Callers get typed functions; no SQL lives outside this crate.
+
+mod error;
+pub mod ingest;
+pub mod migrations;
+mod pool;
+pub mod schema;
+
+pub use error::StoreError;
+pub use pool::{DbArgs, DbPool, PoolSettings, PooledConnection, build_pool, connection};
+
+/// The channel `webhook-ingest` notifies when it enqueues an `outbound_job`.
+pub const OUTBOUND_JOB_CHANNEL: &str = "outbound_job_queued";

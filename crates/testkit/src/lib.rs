@@ -1,1 +1,15 @@
-//! testkit
+//! Test and tooling support shared by every crate's tests, the benchmarks and `cargo xtask`:
+//!
+//! - [`postgres`]: a throwaway Postgres cluster from the local server binaries (run as an
+//!   unprivileged user when the process is root), removed when the process ends;
+//! - [`db`]: a fresh, migrated database per test;
+//! - [`service`]: start a service binary on port 0 and learn its address;
+//! - [`payloads`]: signed webhook bodies of every message and status type.
+
+pub mod db;
+pub mod payloads;
+pub mod postgres;
+pub mod service;
+
+pub use db::TestDb;
+pub use postgres::{ClusterOptions, PgCluster};

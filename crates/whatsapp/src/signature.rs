@@ -29,17 +29,12 @@ pub enum SignatureError {
 /// Checks `header` (the `X-Hub-Signature-256` value, if any) against `body`.
 pub fn verify(app_secret: &[u8], body: &[u8], header: Option<&str>) -> Result<(), SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
-    let hex_digest = header
-        .trim()
-        .strip_prefix(PREFIX)
-        .ok_or(SignatureError::Malformed)?;
+    let hex_digest = header.trim().strip_prefix(PREFIX).ok_or(SignatureError::Malformed)?;
     let expected = hex::decode(hex_digest).map_err(|_| SignatureError::Malformed)?;
     if expected.len() != 32 {
         return Err(SignatureError::Malformed);
     }
-    mac(app_secret, body)
-        .verify_slice(&expected)
-        .map_err(|_| SignatureError::Mismatch)
+    mac(app_secret, body).verify_slice(&expected).map_err(|_| SignatureError::Mismatch)
 }
 
 /// The `X-Hub-Signature-256` value Meta would send for `body` (for test clients, load

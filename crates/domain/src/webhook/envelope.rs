@@ -85,9 +85,9 @@ impl Change {
     /// The parsed value when this is a `messages` change.
     pub fn messages_value(&self) -> Result<Option<ChangeValue>, WebhookError> {
         match (&*self.field, &self.value) {
-            ("messages", Some(raw)) => serde_json::from_str(raw.get())
-                .map(Some)
-                .map_err(WebhookError::BadChangeValue),
+            ("messages", Some(raw)) => {
+                serde_json::from_str(raw.get()).map(Some).map_err(WebhookError::BadChangeValue)
+            }
             _ => Ok(None),
         }
     }
@@ -199,9 +199,7 @@ impl<'de, T: Recover> Deserialize<'de> for Captured<T> {
         let raw = Box::<RawValue>::deserialize(d)?;
         let item = match serde_json::from_str::<T>(raw.get()) {
             Ok(item) => item,
-            Err(_) => serde_json::from_str::<T::Header>(raw.get())
-                .map_err(D::Error::custom)?
-                .into(),
+            Err(_) => serde_json::from_str::<T::Header>(raw.get()).map_err(D::Error::custom)?.into(),
         };
         Ok(Self { raw, item })
     }

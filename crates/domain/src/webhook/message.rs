@@ -64,12 +64,10 @@ impl Message {
     /// The text the customer typed or chose, if the message carries any: a text body, a
     /// button or list title, a template quick-reply, or a media caption.
     pub fn text(&self) -> Option<&str> {
-        let interactive = self.interactive.as_ref().and_then(|i| {
-            i.button_reply
-                .as_ref()
-                .or(i.list_reply.as_ref())
-                .and_then(|r| r.title.as_deref())
-        });
+        let interactive = self
+            .interactive
+            .as_ref()
+            .and_then(|i| i.button_reply.as_ref().or(i.list_reply.as_ref()).and_then(|r| r.title.as_deref()));
         let caption = [&self.image, &self.video, &self.document]
             .into_iter()
             .flatten()

@@ -12,11 +12,11 @@ mod message;
 mod status;
 
 pub use envelope::{
-    ApiError, Captured, Change, ChangeValue, Entry, ErrorData, Metadata, Profile,
-    WebhookContact, WebhookEnvelope, WebhookError, WHATSAPP_BUSINESS_ACCOUNT,
+    ApiError, Captured, Change, ChangeValue, Entry, ErrorData, Metadata, Profile, WHATSAPP_BUSINESS_ACCOUNT,
+    WebhookContact, WebhookEnvelope, WebhookError,
 };
 pub use message::{
-    ButtonReply, Context, Interactive, InteractiveReply, Location, Media, Message, MessageType,
-    Order, OrderItem, Reaction, Referral, SharedContact, SystemMessage, TextBody, Unsupported,
+    ButtonReply, Context, Interactive, InteractiveReply, Location, Media, Message, MessageType, Order,
+    OrderItem, Reaction, Referral, SharedContact, SystemMessage, TextBody, Unsupported,
 };
 pub use status::{Pricing, Status, StatusConversation, StatusKind};

@@ -1,0 +1,304 @@
+//! The ingest transaction: inbound messages with their jobs, and delivery statuses.
+//!
+//! Each inbound message is one statement: upsert the contact, find or create the
+//! conversation, insert the message `ON CONFLICT DO NOTHING`, insert its `outbound_job`
+//! `ON CONFLICT DO NOTHING` and `NOTIFY` the runner. A payload with several items runs all of
+//! them in one transaction, so a webhook is stored whole or not at all.
+
+use chrono::{DateTime, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Int4, Jsonb, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use crate::{DbPool, StoreError, connection};
+
+/// One inbound message, ready to store.
+#[derive(Debug, Clone)]
+pub struct InboundRecord<'a> {
+    /// The customer's WhatsApp id (phone number), when Meta sent one.
+    pub wa_id: Option<&'a str>,
+    /// The customer's business-scoped user id, when Meta sent one.
+    pub user_id: Option<&'a str>,
+    /// The customer's profile name.
+    pub profile_name: Option<&'a str>,
+    /// The business phone number id the message was sent to.
+    pub phone_number_id: &'a str,
+    /// The business phone number as displayed.
+    pub display_phone_number: Option<&'a str>,
+    /// The wamid.
+    pub provider_message_id: &'a str,
+    /// Meta's `type`.
+    pub message_type: &'a str,
+    /// The text the customer typed or chose, if any.
+    pub text_body: Option<&'a str>,
+    /// The message object as received.
+    pub raw_json: &'a str,
+    /// When the customer sent it.
+    pub provider_timestamp: Option<DateTime<Utc>>,
+}
+
+/// One delivery status, ready to store.
+#[derive(Debug, Clone)]
+pub struct StatusRecord<'a> {
+    /// The wamid of our outbound message.
+    pub provider_message_id: &'a str,
+    /// The status as Meta spells it.
+    pub status: &'a str,
+    /// The `outbound_message_log.status` it moves a row to, if any.
+    pub outbound_status: Option<&'a str>,
+    /// When it happened.
+    pub provider_timestamp: Option<DateTime<Utc>>,
+    /// The recipient.
+    pub recipient_id: Option<&'a str>,
+    /// The echoed `biz_opaque_callback_data`.
+    pub biz_opaque_callback_data: Option<&'a str>,
+    /// The `outbound_message_log.id` carried in the callback data, if it names one.
+    pub callback_outbound_id: Option<i64>,
+    /// The first error's code, for `failed`.
+    pub error_code: Option<i32>,
+    /// The first error's title and details, for `failed`.
+    pub error_text: Option<String>,
+    /// The status object as received.
+    pub raw_json: &'a str,
+}
+
+/// Everything one webhook delivery carries.
+#[derive(Debug, Clone, Default)]
+pub struct IngestBatch<'a> {
+    /// The request id of the delivery, stored on every row.
+    pub request_id: &'a str,
+    /// The W3C traceparent of the request, stored on each job so the runner continues it.
+    pub traceparent: Option<&'a str>,
+    /// Inbound messages.
+    pub messages: Vec<InboundRecord<'a>>,
+    /// Delivery statuses.
+    pub statuses: Vec<StatusRecord<'a>>,
+}
+
+/// What happened to one inbound message.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct InboundOutcome {
+    /// The conversation it belongs to.
+    #[diesel(sql_type = BigInt)]
+    pub conversation_id: i64,
+    /// The new `inbound_message.id`, or `None` when the message was already stored.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub inbound_message_id: Option<i64>,
+    /// The new `outbound_job.id`, or `None` for a duplicate.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub job_id: Option<i64>,
+}
+
+/// What happened to one delivery status.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct StatusOutcome {
+    /// The new `message_status_event.id`, or `None` when this status was already recorded.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub event_id: Option<i64>,
+    /// The `outbound_message_log.id` whose status moved, if any.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub outbound_id: Option<i64>,
+}
+
+/// The result of storing a webhook delivery, item by item in input order.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOutcome {
+    /// One per inbound message.
+    pub messages: Vec<InboundOutcome>,
+    /// One per status.
+    pub statuses: Vec<StatusOutcome>,
+}
+
+macro_rules! ingest_message_sql {
+    ($contact_conflict:literal) => {
+        concat!(
+            "WITH contact_row AS (
+    INSERT INTO contact AS c (wa_id, user_id, profile_name) VALUES ($1, $2, $3)
+    ON CONFLICT ",
+            $contact_conflict,
+            " DO UPDATE
+        SET profile_name = COALESCE(EXCLUDED.profile_name, c.profile_name),
+            user_id = COALESCE(EXCLUDED.user_id, c.user_id),
+            updated_at = now()
+    RETURNING c.id
+), conversation_row AS (
+    INSERT INTO conversation AS v (contact_id, phone_number_id, display_phone_number, last_inbound_at)
+    SELECT id, $4, $5, COALESCE($6, now()) FROM contact_row
+    ON CONFLICT (contact_id, phone_number_id) DO UPDATE
+        SET last_inbound_at = GREATEST(v.last_inbound_at, EXCLUDED.last_inbound_at),
+            display_phone_number = COALESCE(EXCLUDED.display_phone_number, v.display_phone_number),
+            updated_at = now()
+    RETURNING v.id
+), message_row AS (
+    INSERT INTO inbound_message
+        (conversation_id, provider_message_id, message_type, text_body, raw, provider_timestamp, request_id)
+    SELECT id, $7, $8, $9, $10, $6, $11 FROM conversation_row
+    ON CONFLICT (provider_message_id) DO NOTHING
+    RETURNING id, conversation_id
+), job_row AS (
+    INSERT INTO outbound_job
+        (conversation_id, inbound_message_id, inbound_provider_message_id, request_id, traceparent)
+    SELECT conversation_id, id, $7, $11, $12 FROM message_row
+    ON CONFLICT (inbound_provider_message_id) DO NOTHING
+    RETURNING id
+), wake_runner AS (
+    SELECT pg_notify('outbound_job_queued', '') FROM job_row
+)
+SELECT (SELECT id FROM conversation_row) AS conversation_id,
+       (SELECT id FROM message_row) AS inbound_message_id,
+       (SELECT id FROM job_row) AS job_id,
+       (SELECT count(*) FROM wake_runner) AS notified"
+        )
+    };
+}
+
+/// The statement that stores one inbound message of a customer known by phone number, and
+/// enqueues its job. Parameters: `$1` wa_id, `$2` user_id, `$3` profile_name,
+/// `$4` phone_number_id, `$5` display_phone_number, `$6` provider timestamp, `$7` wamid,
+/// `$8` type, `$9` text, `$10` raw JSON, `$11` request id, `$12` traceparent.
+/// Public so the benchmark can give `pgbench` the very same transaction.
+pub const INGEST_MESSAGE_BY_WA_ID_SQL: &str = ingest_message_sql!("(wa_id)");
+
+/// [`INGEST_MESSAGE_BY_WA_ID_SQL`] for a customer Meta identifies only by business-scoped
+/// user id (no phone number).
+const INGEST_MESSAGE_BY_USER_ID_SQL: &str = ingest_message_sql!("(user_id) WHERE wa_id IS NULL");
+
+/// Records a status once per (wamid, status) and moves the matching outbound row forward,
+/// never backwards; a `failed` status also raises an `outbound_failed` notification.
+const INGEST_STATUS_SQL: &str = "WITH event_row AS (
+    INSERT INTO message_status_event (provider_message_id, status, provider_timestamp, recipient_id,
+        biz_opaque_callback_data, error_code, error_text, raw, request_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    ON CONFLICT (provider_message_id, status) DO NOTHING
+    RETURNING id
+), applied AS (
+    UPDATE outbound_message_log AS o
+    SET status = $10,
+        provider_message_id = COALESCE(o.provider_message_id, $1),
+        sent_at = CASE WHEN $10 <> 'failed' THEN COALESCE(o.sent_at, $3, now()) ELSE o.sent_at END,
+        delivered_at = CASE WHEN $10 IN ('delivered', 'read') THEN COALESCE(o.delivered_at, $3, now())
+                            ELSE o.delivered_at END,
+        read_at = CASE WHEN $10 = 'read' THEN COALESCE($3, now()) ELSE o.read_at END,
+        failed_at = CASE WHEN $10 = 'failed' THEN COALESCE($3, now()) ELSE o.failed_at END,
+        error_code = CASE WHEN $10 = 'failed' THEN $6 ELSE o.error_code END,
+        error_text = CASE WHEN $10 = 'failed' THEN $7 ELSE o.error_text END,
+        updated_at = now()
+    WHERE $10 IS NOT NULL
+      AND (o.provider_message_id = $1 OR (o.provider_message_id IS NULL AND o.id = $11))
+      AND outbound_status_may_move(o.status, $10)
+      AND NOT EXISTS (SELECT 1 FROM outbound_message_log x
+                      WHERE x.provider_message_id = $1 AND x.id <> o.id)
+    RETURNING o.id, o.conversation_id
+), failure_notice AS (
+    INSERT INTO notification (kind, conversation_id, dedupe_key, title, body)
+    SELECT 'outbound_failed', conversation_id, 'outbound_failed:' || id,
+           'A reply could not be delivered',
+           'WhatsApp reported error ' || COALESCE($6::text, 'without a code')
+               || ' for outbound message ' || id
+    FROM applied WHERE $10 = 'failed'
+    ON CONFLICT (dedupe_key) DO NOTHING
+)
+SELECT (SELECT id FROM event_row) AS event_id, (SELECT id FROM applied) AS outbound_id";
+
+/// Stores a webhook delivery. One item runs as one statement; several run in one
+/// transaction. Duplicates are no-ops reported in the outcome.
+pub async fn ingest(pool: &DbPool, batch: &IngestBatch<'_>) -> Result<IngestOutcome, StoreError> {
+    let mut conn = connection(pool).await?;
+    if batch.messages.len() + batch.statuses.len() <= 1 {
+        return ingest_items(&mut conn, batch).await;
+    }
+    conn.transaction(async |conn| ingest_items(conn, batch).await).await
+}
+
+async fn ingest_items(
+    conn: &mut AsyncPgConnection,
+    batch: &IngestBatch<'_>,
+) -> Result<IngestOutcome, StoreError> {
+    let mut outcome = IngestOutcome::default();
+    for message in &batch.messages {
+        outcome.messages.push(insert_message(conn, batch, message).await?);
+    }
+    for status in &batch.statuses {
+        outcome.statuses.push(insert_status(conn, batch, status).await?);
+    }
+    Ok(outcome)
+}
+
+async fn insert_message(
+    conn: &mut AsyncPgConnection,
+    batch: &IngestBatch<'_>,
+    m: &InboundRecord<'_>,
+) -> Result<InboundOutcome, StoreError> {
+    let sql = if m.wa_id.is_some() { INGEST_MESSAGE_BY_WA_ID_SQL } else { INGEST_MESSAGE_BY_USER_ID_SQL };
+    let raw = postgres_safe_json(m.raw_json);
+    let text = m.text_body.map(postgres_safe_text);
+    Ok(diesel::sql_query(sql)
+        .bind::<Nullable<Text>, _>(m.wa_id)
+        .bind::<Nullable<Text>, _>(m.user_id.map(postgres_safe_text))
+        .bind::<Nullable<Text>, _>(m.profile_name.map(postgres_safe_text))
+        .bind::<Text, _>(m.phone_number_id)
+        .bind::<Nullable<Text>, _>(m.display_phone_number)
+        .bind::<Nullable<Timestamptz>, _>(m.provider_timestamp)
+        .bind::<Text, _>(m.provider_message_id)
+        .bind::<Text, _>(m.message_type)
+        .bind::<Nullable<Text>, _>(text.as_deref())
+        .bind::<Jsonb, _>(raw)
+        .bind::<Text, _>(batch.request_id)
+        .bind::<Nullable<Text>, _>(batch.traceparent)
+        .get_result::<InboundOutcome>(conn)
+        .await?)
+}
+
+async fn insert_status(
+    conn: &mut AsyncPgConnection,
+    batch: &IngestBatch<'_>,
+    s: &StatusRecord<'_>,
+) -> Result<StatusOutcome, StoreError> {
+    Ok(diesel::sql_query(INGEST_STATUS_SQL)
+        .bind::<Text, _>(s.provider_message_id)
+        .bind::<Text, _>(s.status)
+        .bind::<Nullable<Timestamptz>, _>(s.provider_timestamp)
+        .bind::<Nullable<Text>, _>(s.recipient_id)
+        .bind::<Nullable<Text>, _>(s.biz_opaque_callback_data.map(postgres_safe_text))
+        .bind::<Nullable<Int4>, _>(s.error_code)
+        .bind::<Nullable<Text>, _>(s.error_text.as_deref().map(postgres_safe_text))
+        .bind::<Jsonb, _>(postgres_safe_json(s.raw_json))
+        .bind::<Text, _>(batch.request_id)
+        .bind::<Nullable<Text>, _>(s.outbound_status)
+        .bind::<Nullable<BigInt>, _>(s.callback_outbound_id)
+        .get_result::<StatusOutcome>(conn)
+        .await?)
+}
+
+/// Postgres text cannot hold NUL; a customer can still send one. Replace it rather than
+/// fail the delivery (which Meta would then retry for a week).
+fn postgres_safe_text(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
+}
+
+/// JSON for a `jsonb` column: `\u0000` escapes are valid JSON but not valid `jsonb`.
+fn postgres_safe_json(raw: &str) -> serde_json::Value {
+    let mut value: serde_json::Value =
+        serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.to_owned()));
+    if raw.contains("\\u0000") {
+        replace_nul(&mut value);
+    }
+    value
+}
+
+fn replace_nul(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => *s = postgres_safe_text(s),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(replace_nul),
+        serde_json::Value::Object(map) => {
+            let keys_with_nul: Vec<String> = map.keys().filter(|k| k.contains('\0')).cloned().collect();
+            for key in keys_with_nul {
+                if let Some(v) = map.remove(&key) {
+                    map.insert(postgres_safe_text(&key), v);
+                }
+            }
+            map.values_mut().for_each(replace_nul);
+        }
+        _ => {}
+    }
+}

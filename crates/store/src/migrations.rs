@@ -1,0 +1,76 @@
+//! The migrations in `migrations/`, embedded into every binary.
+
+use diesel::migration::MigrationSource;
+use diesel::pg::Pg;
+use diesel::sql_types::{Array, BigInt, Nullable, Text};
+use diesel::{OptionalExtension, QueryableByName};
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::StoreError;
+
+/// Every migration of the workspace.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+
+/// The versions of the embedded migrations.
+fn embedded_versions() -> Result<Vec<String>, StoreError> {
+    let migrations =
+        MigrationSource::<Pg>::migrations(&MIGRATIONS).map_err(|e| StoreError::Migration(e.to_string()))?;
+    Ok(migrations.iter().map(|m| m.name().version().to_string()).collect())
+}
+
+/// Applies every pending migration and returns the versions it applied.
+///
+/// Runs the synchronous diesel harness on a blocking thread, so it works from any runtime.
+pub async fn run_pending(database_url: &str) -> Result<Vec<String>, StoreError> {
+    let url = database_url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let applied =
+            conn.run_pending_migrations(MIGRATIONS).map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    })
+    .await
+    .map_err(|e| StoreError::Migration(e.to_string()))?
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Regclass {
+    #[diesel(sql_type = Nullable<Text>)]
+    name: Option<String>,
+}
+
+/// How many embedded migrations the database has not applied yet.
+pub async fn pending_count(conn: &mut AsyncPgConnection) -> Result<usize, StoreError> {
+    let versions = embedded_versions()?;
+    let table = diesel::sql_query("SELECT to_regclass('__diesel_schema_migrations')::text AS name")
+        .get_result::<Regclass>(conn)
+        .await
+        .optional()?;
+    if table.and_then(|t| t.name).is_none() {
+        return Ok(versions.len());
+    }
+    let applied =
+        diesel::sql_query("SELECT count(*) AS n FROM __diesel_schema_migrations WHERE version = ANY($1)")
+            .bind::<Array<Text>, _>(&versions)
+            .get_result::<Count>(conn)
+            .await?
+            .n;
+    Ok(versions.len().saturating_sub(usize::try_from(applied).unwrap_or(0)))
+}
+
+/// Fails with [`StoreError::PendingMigrations`] when the database is behind this binary.
+pub async fn ensure_current(conn: &mut AsyncPgConnection) -> Result<(), StoreError> {
+    match pending_count(conn).await? {
+        0 => Ok(()),
+        n => Err(StoreError::PendingMigrations(n)),
+    }
+}

@@ -1,0 +1,160 @@
+//! The diesel schema of the table contract (`migrations/`).
+
+#![allow(missing_docs)]
+
+diesel::table! {
+    contact (id) {
+        id -> Int8,
+        wa_id -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        profile_name -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    conversation (id) {
+        id -> Int8,
+        contact_id -> Int8,
+        phone_number_id -> Text,
+        display_phone_number -> Nullable<Text>,
+        known_fields -> Jsonb,
+        engine_state -> Jsonb,
+        last_inbound_at -> Nullable<Timestamptz>,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    lead (id) {
+        id -> Int8,
+        conversation_id -> Int8,
+        service -> Nullable<Text>,
+        name -> Nullable<Text>,
+        nationality -> Nullable<Text>,
+        email -> Nullable<Text>,
+        best_time_to_call -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    inbound_message (id) {
+        id -> Int8,
+        conversation_id -> Int8,
+        provider_message_id -> Text,
+        message_type -> Text,
+        text_body -> Nullable<Text>,
+        raw -> Jsonb,
+        provider_timestamp -> Nullable<Timestamptz>,
+        request_id -> Nullable<Text>,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    outbound_job (id) {
+        id -> Int8,
+        conversation_id -> Int8,
+        inbound_message_id -> Int8,
+        inbound_provider_message_id -> Text,
+        status -> Text,
+        run_at -> Timestamptz,
+        attempts -> Int4,
+        max_attempts -> Int4,
+        error -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        traceparent -> Nullable<Text>,
+        claim_token -> Nullable<Uuid>,
+        lease_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        completed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    outbound_message_log (id) {
+        id -> Int8,
+        conversation_id -> Int8,
+        outbound_job_id -> Nullable<Int8>,
+        dedupe_key -> Text,
+        question_key -> Nullable<Text>,
+        body -> Text,
+        reply_to_provider_message_id -> Nullable<Text>,
+        status -> Text,
+        provider_message_id -> Nullable<Text>,
+        attempts -> Int4,
+        max_attempts -> Int4,
+        run_at -> Timestamptz,
+        claim_token -> Nullable<Uuid>,
+        lease_until -> Nullable<Timestamptz>,
+        error_code -> Nullable<Int4>,
+        error_text -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        traceparent -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        sending_at -> Nullable<Timestamptz>,
+        sent_at -> Nullable<Timestamptz>,
+        delivered_at -> Nullable<Timestamptz>,
+        read_at -> Nullable<Timestamptz>,
+        failed_at -> Nullable<Timestamptz>,
+        uncertain_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    message_status_event (id) {
+        id -> Int8,
+        provider_message_id -> Text,
+        status -> Text,
+        provider_timestamp -> Nullable<Timestamptz>,
+        recipient_id -> Nullable<Text>,
+        biz_opaque_callback_data -> Nullable<Text>,
+        error_code -> Nullable<Int4>,
+        error_text -> Nullable<Text>,
+        raw -> Jsonb,
+        request_id -> Nullable<Text>,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notification (id) {
+        id -> Int8,
+        kind -> Text,
+        conversation_id -> Nullable<Int8>,
+        dedupe_key -> Nullable<Text>,
+        title -> Text,
+        body -> Text,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
+        snoozed_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(conversation -> contact (contact_id));
+diesel::joinable!(lead -> conversation (conversation_id));
+diesel::joinable!(inbound_message -> conversation (conversation_id));
+diesel::joinable!(outbound_job -> conversation (conversation_id));
+diesel::joinable!(outbound_job -> inbound_message (inbound_message_id));
+diesel::joinable!(outbound_message_log -> conversation (conversation_id));
+diesel::joinable!(outbound_message_log -> outbound_job (outbound_job_id));
+diesel::joinable!(notification -> conversation (conversation_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    contact,
+    conversation,
+    lead,
+    inbound_message,
+    outbound_job,
+    outbound_message_log,
+    message_status_event,
+    notification,
+);

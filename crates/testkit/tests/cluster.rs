@@ -1,0 +1,53 @@
+//! The throwaway cluster starts, serves migrated databases, survives a stop and restart,
+//! and removes its files when dropped.
+
+#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+
+use diesel::QueryableByName;
+use diesel::sql_types::BigInt;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use testkit::{ClusterOptions, PgCluster, TestDb};
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn test_databases_are_migrated_and_separate() {
+    let (a, b) = tokio::join!(TestDb::new(), TestDb::new());
+    assert_ne!(a.url(), b.url());
+    let mut conn = a.connect().await;
+    let tables = diesel::sql_query(
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'public' \
+         AND table_name IN ('contact', 'conversation', 'lead', 'inbound_message', 'outbound_job', \
+         'outbound_message_log', 'message_status_event', 'notification')",
+    )
+    .get_result::<Count>(&mut conn)
+    .await
+    .expect("count tables");
+    assert_eq!(tables.n, 8);
+    assert_eq!(store::migrations::pending_count(&mut conn).await.expect("pending"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_private_cluster_stops_restarts_and_cleans_up() {
+    let cluster = tokio::task::spawn_blocking(|| PgCluster::start(&ClusterOptions::default()))
+        .await
+        .expect("join")
+        .expect("cluster starts");
+    let url = cluster.url("postgres");
+    AsyncPgConnection::establish(&url).await.expect("connects");
+
+    cluster.stop().expect("stops");
+    assert!(AsyncPgConnection::establish(&url).await.is_err(), "down after stop");
+    cluster.restart().expect("restarts");
+    AsyncPgConnection::establish(&url).await.expect("connects after restart");
+
+    let dir = cluster.dir().to_path_buf();
+    assert!(dir.exists());
+    drop(cluster);
+    assert!(!dir.exists(), "cluster directory removed on drop");
+    assert!(AsyncPgConnection::establish(&url).await.is_err(), "stopped on drop");
+}

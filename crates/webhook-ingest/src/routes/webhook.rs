@@ -1,0 +1,212 @@
+//! `GET` (verification handshake) and `POST` (updates) of `/api/webhooks/whatsapp`.
+
+use std::time::Duration;
+
+use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::web::{self, Bytes, BytesMut};
+use actix_web::{HttpRequest, HttpResponse};
+use domain::webhook::{ChangeValue, WebhookEnvelope};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::json;
+use store::ingest::{IngestBatch, IngestOutcome};
+use telemetry::request_id::RequestId;
+use tracing::Instrument;
+use whatsapp::signature::{self, SIGNATURE_HEADER};
+
+use crate::error::IngestError;
+use crate::extract;
+use crate::startup::AppState;
+
+/// The query of Meta's verification handshake.
+#[derive(Deserialize)]
+pub(crate) struct Handshake {
+    #[serde(rename = "hub.mode")]
+    mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    verify_token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    challenge: Option<String>,
+}
+
+/// `GET`: answers Meta's `hub.challenge` when the mode is `subscribe` and the token
+/// matches `WHATSAPP_VERIFY_TOKEN`; 403 otherwise, 400 when the challenge is missing.
+pub(crate) async fn verify(state: web::Data<AppState>, query: web::Query<Handshake>) -> HttpResponse {
+    let token_matches = match (&state.config.verify_token, &query.verify_token) {
+        (Some(expected), Some(given)) => expected.matches(given),
+        _ => false,
+    };
+    if query.mode.as_deref() != Some("subscribe") || !token_matches {
+        tracing::warn!("webhook verification refused");
+        return HttpResponse::Forbidden().json(json!({ "error": "verification failed" }));
+    }
+    match &query.challenge {
+        Some(challenge) => {
+            tracing::info!("webhook verified");
+            HttpResponse::Ok().content_type("text/plain").body(challenge.clone())
+        }
+        None => HttpResponse::BadRequest().json(json!({ "error": "hub.challenge missing" })),
+    }
+}
+
+/// `POST`: verify, store, enqueue, then answer.
+pub(crate) async fn receive(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    request_id: RequestId,
+) -> Result<HttpResponse, IngestError> {
+    let span = tracing::info_span!("webhook.receive", request_id = %request_id.as_str());
+    async move {
+        let values = authentic_values(&req, payload, &state).await.inspect_err(reject)?;
+        let (messages, statuses, skipped) = extract::records(&values);
+        if skipped.no_business_number + skipped.no_sender > 0 {
+            tracing::warn!(
+                no_business_number = skipped.no_business_number,
+                no_sender = skipped.no_sender,
+                "messages without a business number or sender skipped"
+            );
+            metrics::counter!("webhook_messages_total", "outcome" => "skipped")
+                .increment((skipped.no_business_number + skipped.no_sender) as u64);
+        }
+        if messages.is_empty() && statuses.is_empty() {
+            tracing::debug!("webhook without messages or statuses acknowledged");
+            return Ok(HttpResponse::Ok().json(json!({ "status": "ok" })));
+        }
+        let traceparent = telemetry::propagation::current_traceparent();
+        let batch = IngestBatch {
+            request_id: request_id.as_str(),
+            traceparent: traceparent.as_deref(),
+            messages,
+            statuses,
+        };
+        let outcome = store::ingest::ingest(&state.pool, &batch)
+            .instrument(tracing::info_span!("ingest.persist"))
+            .await
+            .inspect_err(|e| tracing::error!(error = %e, "webhook not stored"))?;
+        log_outcome(&batch, &outcome);
+        Ok(HttpResponse::Ok().json(json!({ "status": "ok" })))
+    }
+    .instrument(span)
+    .await
+}
+
+/// Reads, authenticates and parses the body into its `messages` change values.
+async fn authentic_values(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<Vec<ChangeValue>, IngestError> {
+    let config = &state.config;
+    let timeout = Duration::from_secs(config.body_timeout_secs);
+    let body = read_body(req, payload, config.max_body_bytes, timeout).await?;
+    check_signature(req, &body, state)?;
+    let envelope = WebhookEnvelope::parse(&body).map_err(IngestError::BadRequest)?;
+    envelope.message_values().map_err(IngestError::BadRequest)
+}
+
+/// Logs and counts a rejected request (no customer data: only the reason).
+fn reject(e: &IngestError) {
+    let reason = match e {
+        IngestError::Unauthorized(_) => "signature",
+        IngestError::PayloadTooLarge => "too_large",
+        IngestError::BodyTimeout => "body_timeout",
+        IngestError::BadRequest(_) => "malformed",
+        IngestError::BodyRead(_) => "body_read",
+        IngestError::Unavailable(_) | IngestError::Internal(_) => "internal",
+    };
+    match e {
+        IngestError::BadRequest(domain::webhook::WebhookError::Malformed(json))
+        | IngestError::BadRequest(domain::webhook::WebhookError::BadChangeValue(json)) => {
+            tracing::warn!(reason, line = json.line(), column = json.column(), category = ?json.classify(), "webhook rejected");
+        }
+        _ => tracing::warn!(reason, error = %e, "webhook rejected"),
+    }
+    metrics::counter!("webhook_rejected_total", "reason" => reason).increment(1);
+}
+
+fn check_signature(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<(), IngestError> {
+    let header = req.headers().get(SIGNATURE_HEADER).map(|v| v.to_str().unwrap_or(""));
+    match (&state.config.app_secret, header) {
+        (_, None) if state.config.allow_unsigned => Ok(()),
+        (None, Some(_)) if state.config.allow_unsigned => Ok(()),
+        (Some(secret), header) => {
+            signature::verify(secret.expose().as_bytes(), body, header).map_err(IngestError::Unauthorized)
+        }
+        (None, _) => Err(IngestError::Unauthorized(signature::SignatureError::Missing)),
+    }
+}
+
+/// Reads the whole body, refusing more than `limit` bytes (early, from `Content-Length`,
+/// when the client declares it) and clients that take longer than `timeout`.
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, IngestError> {
+    let declared =
+        req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(IngestError::PayloadTooLarge);
+    }
+    let read = async {
+        let mut body = BytesMut::with_capacity(declared.unwrap_or(4096).min(limit));
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(IngestError::BodyRead)?;
+            if body.len() + chunk.len() > limit {
+                return Err(IngestError::PayloadTooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    };
+    tokio::time::timeout(timeout, read).await.map_err(|_| IngestError::BodyTimeout)?
+}
+
+/// The structured equivalents of the `INBOUND-ENTRY`, `JOB-ENQUEUE` and `Status-only
+/// webhook` log lines, without customer data at info level.
+fn log_outcome(batch: &IngestBatch<'_>, outcome: &IngestOutcome) {
+    for (record, stored) in batch.messages.iter().zip(&outcome.messages) {
+        match (stored.inbound_message_id, stored.job_id) {
+            (Some(inbound_message_id), job_id) => {
+                tracing::info!(
+                    request_id = batch.request_id,
+                    inbound_message_id,
+                    conversation_id = stored.conversation_id,
+                    message_type = record.message_type,
+                    "inbound message stored"
+                );
+                tracing::debug!(inbound_message_id, from = ?record.wa_id, text = ?record.text_body, "inbound message content");
+                if let Some(job_id) = job_id {
+                    tracing::info!(request_id = batch.request_id, inbound_message_id, job_id, "job enqueued");
+                }
+                metrics::counter!("webhook_messages_total", "outcome" => "stored").increment(1);
+            }
+            (None, _) => {
+                tracing::info!(
+                    request_id = batch.request_id,
+                    conversation_id = stored.conversation_id,
+                    "duplicate inbound message ignored"
+                );
+                metrics::counter!("webhook_messages_total", "outcome" => "duplicate").increment(1);
+            }
+        }
+    }
+    if !batch.statuses.is_empty() {
+        let recorded = outcome.statuses.iter().filter(|s| s.event_id.is_some()).count();
+        let applied = outcome.statuses.iter().filter(|s| s.outbound_id.is_some()).count();
+        if batch.messages.is_empty() {
+            tracing::info!(
+                request_id = batch.request_id,
+                statuses = batch.statuses.len(),
+                recorded,
+                applied,
+                "status-only webhook: statuses recorded, nothing enqueued"
+            );
+        }
+        metrics::counter!("webhook_statuses_total", "outcome" => "recorded").increment(recorded as u64);
+        metrics::counter!("webhook_statuses_total", "outcome" => "duplicate")
+            .increment((batch.statuses.len() - recorded) as u64);
+    }
+}

@@ -1,0 +1,91 @@
+//! Builds the HTTP server: binds the socket (port 0 works, for tests) and wires routes.
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use store::{DbPool, StoreError};
+
+use crate::config::IngestConfig;
+use crate::routes;
+
+/// Shared state of the request handlers.
+pub(crate) struct AppState {
+    pub(crate) pool: DbPool,
+    pub(crate) config: IngestConfig,
+}
+
+/// A bound, not yet running, webhook-ingest server.
+pub struct Application {
+    addr: SocketAddr,
+    server: Server,
+}
+
+impl Application {
+    /// Validates `config`, checks the database is not behind this binary's migrations
+    /// (when it is reachable; if it is not, the service starts anyway and answers 503 until
+    /// it is), and binds the listening socket.
+    pub async fn build(config: IngestConfig) -> anyhow::Result<Self> {
+        config.validate()?;
+        let pool = store::build_pool(&config.db.database_url, &config.db.pool_settings("webhook-ingest"))?;
+        check_migrations(&pool).await?;
+
+        let listener = TcpListener::bind(config.bind_addr)
+            .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
+        let addr = listener.local_addr()?;
+        let workers = config
+            .http_workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+        let shutdown_timeout = config.shutdown_timeout_secs;
+        let state = web::Data::new(AppState { pool, config });
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(telemetry::request_id::middleware))
+                .app_data(state.clone())
+                .configure(routes::configure)
+        })
+        .workers(workers)
+        .shutdown_timeout(shutdown_timeout)
+        .client_request_timeout(Duration::from_secs(5))
+        .listen(listener)?
+        .run();
+        tracing::info!(addr = %addr, "listening");
+        Ok(Self { addr, server })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then finishes in-flight requests and returns.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn check_migrations(pool: &DbPool) -> anyhow::Result<()> {
+    let checked = async {
+        let mut conn = store::connection(pool).await?;
+        store::migrations::ensure_current(&mut conn).await
+    }
+    .await;
+    match checked {
+        Ok(()) => Ok(()),
+        Err(StoreError::Unavailable(reason)) => {
+            tracing::warn!(%reason, "database unreachable at start; answering 503 until it is back");
+            Ok(())
+        }
+        Err(e) => Err(e).context("database is not ready for this version"),
+    }
+}

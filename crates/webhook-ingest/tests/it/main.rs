@@ -1,0 +1,10 @@
+//! webhook-ingest over HTTP on a real port, against a real Postgres.
+
+#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+
+mod binary;
+mod helpers;
+mod messages;
+mod outage;
+mod rejects;
+mod statuses;
