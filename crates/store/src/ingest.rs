@@ -5,11 +5,14 @@
 //! `ON CONFLICT DO NOTHING` and `NOTIFY` the runner. A payload with several items runs all of
 //! them in one transaction, so a webhook is stored whole or not at all.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Int4, Jsonb, Nullable, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Int4, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+use crate::prepared::Prepared;
 use crate::{DbPool, StoreError, connection};
 
 /// One inbound message, ready to store.
@@ -132,7 +135,7 @@ macro_rules! ingest_message_sql {
 ), message_row AS (
     INSERT INTO inbound_message
         (conversation_id, provider_message_id, message_type, text_body, raw, provider_timestamp, request_id)
-    SELECT id, $7, $8, $9, $10, $6, $11 FROM conversation_row
+    SELECT id, $7, $8, $9, $10::jsonb, $6, $11 FROM conversation_row
     ON CONFLICT (provider_message_id) DO NOTHING
     RETURNING id, conversation_id
 ), job_row AS (
@@ -168,7 +171,7 @@ const INGEST_MESSAGE_BY_USER_ID_SQL: &str = ingest_message_sql!("(user_id) WHERE
 const INGEST_STATUS_SQL: &str = "WITH event_row AS (
     INSERT INTO message_status_event (provider_message_id, status, provider_timestamp, recipient_id,
         biz_opaque_callback_data, error_code, error_text, raw, request_id)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
     ON CONFLICT (provider_message_id, status) DO NOTHING
     RETURNING id
 ), applied AS (
@@ -232,7 +235,7 @@ async fn insert_message(
     let sql = if m.wa_id.is_some() { INGEST_MESSAGE_BY_WA_ID_SQL } else { INGEST_MESSAGE_BY_USER_ID_SQL };
     let raw = postgres_safe_json(m.raw_json);
     let text = m.text_body.map(postgres_safe_text);
-    Ok(diesel::sql_query(sql)
+    let query = diesel::sql_query(sql)
         .bind::<Nullable<Text>, _>(m.wa_id)
         .bind::<Nullable<Text>, _>(m.user_id.map(postgres_safe_text))
         .bind::<Nullable<Text>, _>(m.profile_name.map(postgres_safe_text))
@@ -242,11 +245,10 @@ async fn insert_message(
         .bind::<Text, _>(m.provider_message_id)
         .bind::<Text, _>(m.message_type)
         .bind::<Nullable<Text>, _>(text.as_deref())
-        .bind::<Jsonb, _>(raw)
+        .bind::<Text, _>(raw.as_ref())
         .bind::<Text, _>(batch.request_id)
-        .bind::<Nullable<Text>, _>(batch.traceparent)
-        .get_result::<InboundOutcome>(conn)
-        .await?)
+        .bind::<Nullable<Text>, _>(batch.traceparent);
+    Ok(Prepared(query).get_result::<InboundOutcome>(conn).await?)
 }
 
 async fn insert_status(
@@ -254,7 +256,8 @@ async fn insert_status(
     batch: &IngestBatch<'_>,
     s: &StatusRecord<'_>,
 ) -> Result<StatusOutcome, StoreError> {
-    Ok(diesel::sql_query(INGEST_STATUS_SQL)
+    let raw = postgres_safe_json(s.raw_json);
+    let query = diesel::sql_query(INGEST_STATUS_SQL)
         .bind::<Text, _>(s.provider_message_id)
         .bind::<Text, _>(s.status)
         .bind::<Nullable<Timestamptz>, _>(s.provider_timestamp)
@@ -262,12 +265,11 @@ async fn insert_status(
         .bind::<Nullable<Text>, _>(s.biz_opaque_callback_data.map(postgres_safe_text))
         .bind::<Nullable<Int4>, _>(s.error_code)
         .bind::<Nullable<Text>, _>(s.error_text.as_deref().map(postgres_safe_text))
-        .bind::<Jsonb, _>(postgres_safe_json(s.raw_json))
+        .bind::<Text, _>(raw.as_ref())
         .bind::<Text, _>(batch.request_id)
         .bind::<Nullable<Text>, _>(s.outbound_status)
-        .bind::<Nullable<BigInt>, _>(s.callback_outbound_id)
-        .get_result::<StatusOutcome>(conn)
-        .await?)
+        .bind::<Nullable<BigInt>, _>(s.callback_outbound_id);
+    Ok(Prepared(query).get_result::<StatusOutcome>(conn).await?)
 }
 
 /// Postgres text cannot hold NUL; a customer can still send one. Replace it rather than
@@ -276,14 +278,19 @@ fn postgres_safe_text(text: &str) -> String {
     text.replace('\0', "\u{FFFD}")
 }
 
-/// JSON for a `jsonb` column: `\u0000` escapes are valid JSON but not valid `jsonb`.
-fn postgres_safe_json(raw: &str) -> serde_json::Value {
-    let mut value: serde_json::Value =
-        serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.to_owned()));
-    if raw.contains("\\u0000") {
-        replace_nul(&mut value);
+/// JSON text for a `jsonb` column, passed through untouched unless it holds `\u0000`,
+/// which is valid JSON but not valid `jsonb`.
+fn postgres_safe_json(raw: &str) -> Cow<'_, str> {
+    if !raw.contains("\\u0000") {
+        return Cow::Borrowed(raw);
     }
-    value
+    match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(mut value) => {
+            replace_nul(&mut value);
+            Cow::Owned(value.to_string())
+        }
+        Err(_) => Cow::Owned(raw.replace("\\u0000", "\\ufffd")),
+    }
 }
 
 fn replace_nul(value: &mut serde_json::Value) {

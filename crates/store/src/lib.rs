@@ -7,6 +7,7 @@ mod error;
 pub mod ingest;
 pub mod migrations;
 mod pool;
+mod prepared;
 pub mod schema;
 
 pub use error::StoreError;

@@ -1,10 +1,13 @@
 //! The tracing subscriber and the OTLP exporter.
 
+use std::io::BufWriter;
+
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -52,6 +55,7 @@ pub enum TelemetryError {
 #[derive(Debug)]
 pub struct TelemetryGuard {
     provider: SdkTracerProvider,
+    log_writer: Option<WorkerGuard>,
 }
 
 impl TelemetryGuard {
@@ -59,6 +63,8 @@ impl TelemetryGuard {
     pub async fn shutdown(self) {
         let provider = self.provider;
         let _ = tokio::task::spawn_blocking(move || provider.shutdown()).await;
+        // Dropping the writer's guard writes out every buffered log line.
+        drop(self.log_writer);
     }
 }
 
@@ -82,18 +88,28 @@ pub fn init(default_service_name: &str, args: &TelemetryArgs) -> Result<Telemetr
 
     let log_filter = env_filter("RUST_LOG")?;
     let trace_filter = env_filter("OTEL_TRACES_FILTER")?;
+    // Lines are formatted on the calling thread and written by a background thread in
+    // batches (one write per batch, not per line); it blocks rather than drop lines.
+    let (writer, log_writer) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("log-writer")
+        .finish(BufWriter::with_capacity(64 * 1024, std::io::stdout()));
     let logs = match args.log_format {
-        LogFormat::Pretty => tracing_subscriber::fmt::layer().with_target(false).boxed(),
-        LogFormat::Json => {
-            tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false).boxed()
-        }
+        LogFormat::Pretty => tracing_subscriber::fmt::layer().with_target(false).with_writer(writer).boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(writer)
+            .boxed(),
     };
-    let traces = tracing_opentelemetry::layer().with_tracer(provider.tracer(service_name));
-    let _already_set = tracing_subscriber::registry()
-        .with(logs.with_filter(log_filter))
-        .with(traces.with_filter(trace_filter))
-        .try_init();
-    Ok(TelemetryGuard { provider })
+    // Spans are only turned into OpenTelemetry spans when they are exported; without an
+    // endpoint that work would be thrown away on every request.
+    let traces = args.otlp_endpoint.is_some().then(|| {
+        tracing_opentelemetry::layer().with_tracer(provider.tracer(service_name)).with_filter(trace_filter)
+    });
+    let installed = tracing_subscriber::registry().with(logs.with_filter(log_filter)).with(traces).try_init();
+    Ok(TelemetryGuard { provider, log_writer: installed.is_ok().then_some(log_writer) })
 }
 
 fn env_filter(variable: &str) -> Result<EnvFilter, TelemetryError> {

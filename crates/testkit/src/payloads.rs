@@ -258,6 +258,11 @@ pub fn signed_with(envelope: &Value, secret: &str) -> Signed {
     Signed { body, signature }
 }
 
+/// The `X-Hub-Signature-256` value of raw `body` bytes under [`APP_SECRET`].
+pub fn sign_bytes(body: &[u8]) -> String {
+    whatsapp::signature::sign(APP_SECRET.as_bytes(), body)
+}
+
 /// JSON as Meta writes it: non-ASCII escaped as `\uXXXX`, `/` as `\/`.
 pub fn meta_bytes(value: &Value) -> Vec<u8> {
     let plain = value.to_string();

@@ -1,3 +1,35 @@
-//! Project tasks.
+//! Project tasks, run as `cargo xtask <task>`.
 
-fn main() {}
+mod bench;
+mod dev;
+mod workspace;
+
+use clap::{Parser, Subcommand};
+
+/// Project tasks.
+#[derive(Parser)]
+#[command(name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Run the pipeline locally: an embedded throwaway Postgres (unless DATABASE_URL is
+    /// set), migrations, and every service built so far, until Ctrl-C.
+    Dev(dev::DevArgs),
+    /// Benchmarks; each prints a table of its figures.
+    Bench {
+        #[command(subcommand)]
+        target: bench::Target,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().task {
+        Task::Dev(args) => dev::run(args).await,
+        Task::Bench { target } => bench::run(target).await,
+    }
+}

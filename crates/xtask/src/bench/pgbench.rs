@@ -1,0 +1,56 @@
+//! The database's own ceiling: `pgbench` running the very statement webhook-ingest commits.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+/// SQL expressions standing in for the statement's parameters `$1`…`$12`: a thousand
+/// customers, a unique wamid per transaction, a realistic message.
+const PARAMETERS: [&str; 12] = [
+    "'9715' || :customer",
+    "'AE.' || :customer",
+    "'Bench Customer'",
+    "'106540352242922'",
+    "'15550783881'",
+    "now()",
+    "'wamid.pgbench.' || :client_id || '.' || :unique",
+    "'text'",
+    "'Hello, I need a family visa'",
+    "'{\"from\":\"971500000000\",\"id\":\"wamid.pgbench\",\"timestamp\":\"1764000000\",\"type\":\"text\",\"text\":{\"body\":\"Hello, I need a family visa\"}}'::jsonb",
+    "'0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b'",
+    "'00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'",
+];
+
+/// The pgbench script: the ingest statement with its parameters filled in.
+pub fn script() -> String {
+    let mut sql = store::ingest::INGEST_MESSAGE_BY_WA_ID_SQL.to_owned();
+    // Highest first, so `$1` does not eat the start of `$12`.
+    for (i, expression) in PARAMETERS.iter().enumerate().rev() {
+        sql = sql.replace(&format!("${}", i + 1), expression);
+    }
+    let one_line = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("\\set customer random(1, 1000)\n\\set unique random(1, 1000000000000000)\n{one_line};\n")
+}
+
+/// Runs the script with `clients` connections for `seconds` and returns transactions per
+/// second.
+pub fn run(pgbench: &Path, url: &str, script_path: &Path, clients: u32, seconds: u64) -> anyhow::Result<f64> {
+    let output = Command::new(pgbench)
+        .args(["-n", "-M", "prepared", "-c", &clients.to_string(), "-j", &clients.min(2).to_string()])
+        .args(["-T", &seconds.to_string(), "-f"])
+        .arg(script_path)
+        .arg(url)
+        .output()
+        .with_context(|| format!("running {}", pgbench.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!("pgbench failed: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+    }
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("tps = "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|tps| tps.parse().ok())
+        .with_context(|| format!("no tps in pgbench output: {stdout}"))
+}
