@@ -5,7 +5,9 @@
 //! This crate must never depend on diesel, actix or reqwest.
 
 pub mod callback;
+pub mod conversation;
 pub mod secret;
+pub mod text_policy;
 pub mod webhook;
 
 pub use secret::Secret;
