@@ -5,7 +5,10 @@
 
 mod error;
 pub mod ingest;
+pub mod jobs;
+pub mod listen;
 pub mod migrations;
+pub mod notifications;
 mod pool;
 mod prepared;
 pub mod schema;

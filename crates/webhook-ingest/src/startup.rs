@@ -40,11 +40,13 @@ impl Application {
             .http_workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
         let shutdown_timeout = config.shutdown_timeout_secs;
+        let pool_data = web::Data::new(pool.clone());
         let state = web::Data::new(AppState { pool, config });
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(telemetry::request_id::middleware))
                 .app_data(state.clone())
+                .app_data(pool_data.clone())
                 .configure(routes::configure)
         })
         .workers(workers)

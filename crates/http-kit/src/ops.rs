@@ -1,19 +1,26 @@
-//! Liveness and readiness.
+//! Liveness, readiness and metrics.
 
 use actix_web::{HttpResponse, web};
 use serde_json::json;
+use store::DbPool;
 
-use crate::startup::AppState;
+/// Mounts `/healthz`, `/readyz` and `/metrics`. `/readyz` needs the service's pool as
+/// `web::Data<DbPool>`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(telemetry::metrics::endpoint));
+}
 
 /// `GET /healthz`: the process is up.
-pub(crate) async fn healthz() -> HttpResponse {
+async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
 /// `GET /readyz`: Postgres answers and has every migration this binary expects.
-pub(crate) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+async fn readyz(pool: web::Data<DbPool>) -> HttpResponse {
     let checked = async {
-        let mut conn = store::connection(&state.pool).await?;
+        let mut conn = store::connection(&pool).await?;
         store::migrations::ensure_current(&mut conn).await
     }
     .await;

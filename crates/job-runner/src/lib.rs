@@ -1,0 +1,61 @@
+//! `job-runner`: runs one outbound job per inbound message.
+//!
+//! A job is claimed with `FOR UPDATE SKIP LOCKED` under a lease and a fresh claim token,
+//! only when it is the oldest open job of its conversation; the conversation engine decides
+//! the reply; the conversation state, the reply row (unique dedupe key), notifications, the
+//! lead and the job's completion commit as one statement fenced by the claim token.
+//! Failures are retried with capped exponential backoff until `max_attempts`, then the job
+//! fails with a `job_failed` notification.
+
+pub mod config;
+mod http;
+mod listener;
+mod process;
+pub mod retry_policy;
+pub mod runner;
+mod startup;
+
+use anyhow::Context;
+pub use config::{Cli, Command, RunOnceConfig, RunnerArgs, ServeConfig};
+pub use runner::{Runner, RunnerSettings, Summary};
+pub use startup::Application;
+use store::{DbPool, StoreError};
+use tokio_util::sync::CancellationToken;
+
+/// `run-once`: runs due jobs (and, with `--drain-for`, new ones as they arrive) and returns
+/// what it did. SIGTERM stops it between batches.
+pub async fn run_once(config: RunOnceConfig) -> anyhow::Result<Summary> {
+    let pool = store::build_pool(&config.runner.db.database_url, &config.runner.db.pool_settings("job-runner"))?;
+    check_migrations(&pool).await?;
+    let runner = Runner::new(pool, config.runner.settings());
+    let stop = CancellationToken::new();
+    let signals = tokio::spawn(startup::stop_on_signal(stop.clone()));
+    let drain_for = std::time::Duration::from_secs(config.drain_for);
+    let listening = (config.drain_for > 0)
+        .then(|| tokio::spawn(listener::listen(config.runner.db.database_url.clone(), runner.clone(), stop.clone())));
+    let summary = runner.drain(config.max, drain_for, &stop).await;
+    stop.cancel();
+    if let Some(listening) = listening {
+        let _ = listening.await;
+    }
+    signals.abort();
+    summary.context("running jobs")
+}
+
+/// Refuses to run against a database behind this binary's migrations; an unreachable
+/// database is only logged (the service waits for it).
+async fn check_migrations(pool: &DbPool) -> anyhow::Result<()> {
+    let checked = async {
+        let mut conn = store::connection(pool).await?;
+        store::migrations::ensure_current(&mut conn).await
+    }
+    .await;
+    match checked {
+        Ok(()) => Ok(()),
+        Err(StoreError::Unavailable(reason)) => {
+            tracing::warn!(%reason, "database unreachable at start; waiting for it");
+            Ok(())
+        }
+        Err(e) => Err(e).context("database is not ready for this version"),
+    }
+}

@@ -1,0 +1,108 @@
+//! `serve`: the HTTP API, the LISTEN connection and the runner loop, stopped together.
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use store::DbPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ServeConfig;
+use crate::runner::Runner;
+use crate::{http, listener};
+
+/// Shared state of the HTTP handlers.
+pub(crate) struct ApiState {
+    pub(crate) pool: DbPool,
+    pub(crate) runner: Runner,
+    pub(crate) config: ServeConfig,
+}
+
+/// A bound, not yet running, `job-runner serve`.
+pub struct Application {
+    addr: SocketAddr,
+    server: Server,
+    runner: Runner,
+    database_url: String,
+    grace: Duration,
+    stop: CancellationToken,
+}
+
+impl Application {
+    /// Checks the database is not behind this binary's migrations (when reachable) and
+    /// binds the HTTP listener.
+    pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
+        let pool = store::build_pool(&config.runner.db.database_url, &config.runner.db.pool_settings("job-runner"))?;
+        crate::check_migrations(&pool).await?;
+        let runner = Runner::new(pool.clone(), config.runner.settings());
+        let listener = TcpListener::bind(config.bind_addr)
+            .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
+        let addr = listener.local_addr()?;
+        let grace = Duration::from_secs(config.shutdown_timeout_secs);
+        let database_url = config.runner.db.database_url.clone();
+        let pool_data = web::Data::new(pool.clone());
+        let state = web::Data::new(ApiState { pool, runner: runner.clone(), config });
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(telemetry::request_id::middleware))
+                .app_data(state.clone())
+                .app_data(pool_data.clone())
+                .configure(http::configure)
+        })
+        .workers(2)
+        .disable_signals()
+        .shutdown_timeout(grace.as_secs())
+        .listen(listener)?
+        .run();
+        tracing::info!(addr = %addr, "listening");
+        Ok(Self { addr, server, runner, database_url, grace, stop: CancellationToken::new() })
+    }
+
+    /// The address of the HTTP API.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A handle that stops the application as SIGTERM would.
+    pub fn stop_handle(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+
+    /// Runs jobs and serves HTTP until SIGTERM, SIGINT or the stop handle; then stops
+    /// claiming, finishes (or releases) in-flight jobs and stops the server.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Self { server, runner, database_url, grace, stop, .. } = self;
+        let handle: ServerHandle = server.handle();
+        let server = tokio::spawn(server);
+        let listening = tokio::spawn(listener::listen(database_url, runner.clone(), stop.clone()));
+        let signals = tokio::spawn(stop_on_signal(stop.clone()));
+        runner.serve(stop.clone(), grace).await;
+        stop.cancel();
+        handle.stop(true).await;
+        let _ = listening.await;
+        signals.abort();
+        server.await??;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Cancels `stop` on SIGTERM or SIGINT.
+pub(crate) async fn stop_on_signal(stop: CancellationToken) {
+    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(signal) => signal,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot watch SIGTERM");
+            return;
+        }
+    };
+    tokio::select! {
+        _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
+        () = stop.cancelled() => return,
+    }
+    stop.cancel();
+}

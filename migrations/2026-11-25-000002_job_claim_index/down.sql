@@ -1,0 +1,2 @@
+DROP INDEX outbound_job_completed_at;
+DROP INDEX outbound_job_due;
