@@ -25,14 +25,16 @@ use tokio_util::sync::CancellationToken;
 /// `run-once`: runs due jobs (and, with `--drain-for`, new ones as they arrive) and returns
 /// what it did. SIGTERM stops it between batches.
 pub async fn run_once(config: RunOnceConfig) -> anyhow::Result<Summary> {
-    let pool = store::build_pool(&config.runner.db.database_url, &config.runner.db.pool_settings("job-runner"))?;
+    let pool =
+        store::build_pool(&config.runner.db.database_url, &config.runner.db.pool_settings("job-runner"))?;
     check_migrations(&pool).await?;
     let runner = Runner::new(pool, config.runner.settings());
     let stop = CancellationToken::new();
     let signals = tokio::spawn(startup::stop_on_signal(stop.clone()));
     let drain_for = std::time::Duration::from_secs(config.drain_for);
-    let listening = (config.drain_for > 0)
-        .then(|| tokio::spawn(listener::listen(config.runner.db.database_url.clone(), runner.clone(), stop.clone())));
+    let listening = (config.drain_for > 0).then(|| {
+        tokio::spawn(listener::listen(config.runner.db.database_url.clone(), runner.clone(), stop.clone()))
+    });
     let summary = runner.drain(config.max, drain_for, &stop).await;
     stop.cancel();
     if let Some(listening) = listening {

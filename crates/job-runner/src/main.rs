@@ -19,7 +19,8 @@ async fn main() -> anyhow::Result<()> {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Migrate { database_url } => {
-            let applied = store::migrations::run_pending(&database_url).await.context("applying migrations")?;
+            let applied =
+                store::migrations::run_pending(&database_url).await.context("applying migrations")?;
             tracing::info!(applied = applied.len(), versions = ?applied, "migrations applied");
             Ok(())
         }

@@ -65,8 +65,10 @@ async fn commit_decision(pool: &DbPool, job: &ClaimedJob) -> Result<Completion, 
         known: parse_or_default(&job.known_fields, "known_fields"),
         engine: parse_or_default(&job.engine_state, "engine_state"),
     };
-    let inbound = Inbound { kind: InboundKind::from_message_type(&job.message_type), text: job.text_body.as_deref() };
-    let decision = tracing::info_span!("orchestrator.decide").in_scope(|| decide(&state, &inbound, Utc::now()));
+    let inbound =
+        Inbound { kind: InboundKind::from_message_type(&job.message_type), text: job.text_body.as_deref() };
+    let decision =
+        tracing::info_span!("orchestrator.decide").in_scope(|| decide(&state, &inbound, Utc::now()));
     tracing::info!(
         question_key = decision.reply.as_ref().map(|r| r.question_key.as_str()),
         notice = decision.notice.as_ref().map(|n| n.kind.as_str()),
@@ -80,28 +82,27 @@ async fn commit_decision(pool: &DbPool, job: &ClaimedJob) -> Result<Completion, 
         .as_ref()
         .map(|r| dedupe_key(job.conversation_id, &job.inbound_provider_message_id, Some(r.question_key)));
     let notice_key = decision.notice.as_ref().map(|n| format!("{}:{}", n.kind.as_str(), job.conversation_id));
-    let result = JobResult {
-        job,
-        known_fields: &known_fields,
-        engine_state: &engine_state,
-        reply: decision.reply.as_ref().zip(outbound_key.as_deref()).map(|(r, key)| NewReply {
-            dedupe_key: key,
-            question_key: r.question_key.as_str(),
-            body: &r.text,
-        }),
-        notification: decision.notice.as_ref().zip(notice_key.as_deref()).map(|(n, key)| NewNotification {
-            kind: n.kind.as_str(),
-            dedupe_key: key,
-            title: &n.title,
-            body: &n.body,
-        }),
-        lead: lead_update(&decision),
-    };
+    let result =
+        JobResult {
+            job,
+            known_fields: &known_fields,
+            engine_state: &engine_state,
+            reply: decision.reply.as_ref().zip(outbound_key.as_deref()).map(|(r, key)| NewReply {
+                dedupe_key: key,
+                question_key: r.question_key.as_str(),
+                body: &r.text,
+            }),
+            notification: decision.notice.as_ref().zip(notice_key.as_deref()).map(|(n, key)| {
+                NewNotification { kind: n.kind.as_str(), dedupe_key: key, title: &n.title, body: &n.body }
+            }),
+            lead: lead_update(&decision),
+        };
     if let Some(key) = &outbound_key {
         tracing::Span::current().record("outbound_key", key.as_str());
     }
     let mut conn = store::connection(pool).await?;
-    let completion = jobs::complete(&mut conn, &result).instrument(tracing::info_span!("outbound.enqueue")).await?;
+    let completion =
+        jobs::complete(&mut conn, &result).instrument(tracing::info_span!("outbound.enqueue")).await?;
     match (completion, &outbound_key) {
         (Completion::Done { outbound_id: Some(outbound_id) }, Some(key)) => {
             tracing::info!(outbound_id, outbound_key = key.as_str(), "outbound message queued");

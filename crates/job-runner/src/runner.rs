@@ -106,7 +106,12 @@ impl Runner {
 
     /// Runs due jobs, then keeps waiting for new ones (woken by [`Runner::wake`]) until
     /// `drain_for` has passed, `max` jobs were claimed, or `stop` is cancelled.
-    pub async fn drain(&self, max: usize, drain_for: Duration, stop: &CancellationToken) -> Result<Summary, StoreError> {
+    pub async fn drain(
+        &self,
+        max: usize,
+        drain_for: Duration,
+        stop: &CancellationToken,
+    ) -> Result<Summary, StoreError> {
         let deadline = tokio::time::Instant::now() + drain_for;
         let mut summary = Summary::default();
         loop {
@@ -190,7 +195,8 @@ impl Runner {
             tasks.abort_all();
             while tasks.join_next().await.is_some() {}
         }
-        let unfinished: Vec<ClaimedJob> = in_flight.lock().map(|m| m.values().cloned().collect()).unwrap_or_default();
+        let unfinished: Vec<ClaimedJob> =
+            in_flight.lock().map(|m| m.values().cloned().collect()).unwrap_or_default();
         for job in unfinished {
             let released = async {
                 let mut conn = store::connection(&self.pool).await?;
@@ -205,7 +211,8 @@ impl Runner {
         let span = tracing::info_span!("job.claim", requested = limit, claimed = tracing::field::Empty);
         async {
             let mut conn = store::connection(&self.pool).await?;
-            let jobs = jobs::claim(&mut conn, i64::try_from(limit).unwrap_or(i64::MAX), self.settings.lease).await?;
+            let jobs =
+                jobs::claim(&mut conn, i64::try_from(limit).unwrap_or(i64::MAX), self.settings.lease).await?;
             tracing::Span::current().record("claimed", jobs.len());
             metrics::counter!("jobs_claimed_total").increment(jobs.len() as u64);
             Ok(jobs)

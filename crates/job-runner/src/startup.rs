@@ -35,7 +35,8 @@ impl Application {
     /// Checks the database is not behind this binary's migrations (when reachable) and
     /// binds the HTTP listener.
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
-        let pool = store::build_pool(&config.runner.db.database_url, &config.runner.db.pool_settings("job-runner"))?;
+        let pool =
+            store::build_pool(&config.runner.db.database_url, &config.runner.db.pool_settings("job-runner"))?;
         crate::check_migrations(&pool).await?;
         let runner = Runner::new(pool.clone(), config.runner.settings());
         let listener = TcpListener::bind(config.bind_addr)

@@ -5,6 +5,11 @@
 //! lead, job done) commits as one statement (invariant 4). Jobs of one conversation run one
 //! at a time and in arrival order (invariant 5): only the oldest open job of a conversation
 //! can be claimed.
+//!
+//! `started_at` and `completed_at` use `clock_timestamp()`: a claim's clock reading comes
+//! after its snapshot, a completion's before its commit, so within a conversation a job's
+//! `started_at` is never earlier than the previous job's `completed_at` (`now()`, the
+//! transaction's start, does not order them).
 
 use std::time::Duration;
 
@@ -85,7 +90,7 @@ SET status = 'running',
     claim_token = gen_random_uuid(),
     lease_until = now() + make_interval(secs => $2),
     run_at = now() + make_interval(secs => $2),
-    started_at = now(),
+    started_at = clock_timestamp(),
     error = CASE WHEN j.status = 'running' THEN 'lease expired; retried' ELSE j.error END
 FROM due, conversation c, inbound_message m
 WHERE j.id = due.id AND c.id = j.conversation_id AND m.id = j.inbound_message_id
@@ -97,7 +102,11 @@ RETURNING j.id, j.conversation_id, j.inbound_message_id, j.inbound_provider_mess
 /// Claims up to `limit` due jobs for `lease`: queued jobs whose time has come and running
 /// jobs whose lease expired (counted as a new attempt), only the oldest open job of each
 /// conversation, skipping rows other runners hold.
-pub async fn claim(conn: &mut AsyncPgConnection, limit: i64, lease: Duration) -> Result<Vec<ClaimedJob>, StoreError> {
+pub async fn claim(
+    conn: &mut AsyncPgConnection,
+    limit: i64,
+    lease: Duration,
+) -> Result<Vec<ClaimedJob>, StoreError> {
     let query = diesel::sql_query(CLAIM_SQL).bind::<BigInt, _>(limit).bind::<Double, _>(lease.as_secs_f64());
     Ok(Prepared(query).load::<ClaimedJob>(conn).await?)
 }
@@ -184,7 +193,7 @@ const COMPLETE_SQL: &str = "WITH job_held AS (
     WHERE id = $3 AND version = $4 AND EXISTS (SELECT 1 FROM job_held)
     RETURNING id
 ), job_done AS (
-    UPDATE outbound_job SET status = 'done', completed_at = now(), lease_until = NULL, error = NULL
+    UPDATE outbound_job SET status = 'done', completed_at = clock_timestamp(), lease_until = NULL, error = NULL
     WHERE id = $1 AND EXISTS (SELECT 1 FROM conversation_saved)
     RETURNING id
 ), reply_row AS (
@@ -226,7 +235,10 @@ struct CompleteRow {
 /// Commits a job's result in one statement: conversation state (if unchanged since the
 /// claim), reply row (`ON CONFLICT (dedupe_key) DO NOTHING`), notification, lead, the job
 /// marked done, and a wake-up for the sender; or nothing at all.
-pub async fn complete(conn: &mut AsyncPgConnection, result: &JobResult<'_>) -> Result<Completion, StoreError> {
+pub async fn complete(
+    conn: &mut AsyncPgConnection,
+    result: &JobResult<'_>,
+) -> Result<Completion, StoreError> {
     let job = result.job;
     let reply = result.reply.as_ref();
     let notice = result.notification.as_ref();

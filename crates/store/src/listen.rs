@@ -14,8 +14,9 @@ pub struct Listener {
 impl Listener {
     /// Connects and starts listening on `channel` (one of this crate's channel constants).
     pub async fn connect(database_url: &str, channel: &'static str) -> Result<Self, StoreError> {
-        let mut conn =
-            AsyncPgConnection::establish(database_url).await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut conn = AsyncPgConnection::establish(database_url)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         conn.batch_execute(&format!("LISTEN {channel}")).await?;
         Ok(Self { conn })
     }

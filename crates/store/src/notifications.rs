@@ -40,14 +40,19 @@ pub struct Filter {
 }
 
 /// The newest notifications first, at most `limit`.
-pub async fn list(conn: &mut AsyncPgConnection, filter: Filter, limit: i64) -> Result<Vec<Notification>, StoreError> {
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: Filter,
+    limit: i64,
+) -> Result<Vec<Notification>, StoreError> {
     let mut query = notification::table.select(Notification::as_select()).into_boxed();
     if !filter.include_read {
         query = query.filter(notification::read_at.is_null());
     }
     if !filter.include_snoozed {
-        query = query
-            .filter(notification::snoozed_until.is_null().or(notification::snoozed_until.le(diesel::dsl::now)));
+        query = query.filter(
+            notification::snoozed_until.is_null().or(notification::snoozed_until.le(diesel::dsl::now)),
+        );
     }
     Ok(query.order(notification::id.desc()).limit(limit).load(conn).await?)
 }

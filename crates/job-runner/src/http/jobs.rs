@@ -14,7 +14,11 @@ pub(crate) struct MaxQuery {
 
 /// `GET|POST /api/jobs/run-outbound?max=N` (`JOB_RUNNER_TOKEN`): runs up to N due jobs now
 /// and answers what happened.
-pub(crate) async fn run_outbound(req: HttpRequest, state: web::Data<ApiState>, query: web::Query<MaxQuery>) -> HttpResponse {
+pub(crate) async fn run_outbound(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    query: web::Query<MaxQuery>,
+) -> HttpResponse {
     if let Err(refused) = http_kit::auth::require(&req, state.config.runner_token.as_ref()) {
         return refused;
     }
@@ -22,7 +26,11 @@ pub(crate) async fn run_outbound(req: HttpRequest, state: web::Data<ApiState>, q
 }
 
 /// `GET /api/cron/run-outbound-jobs` (`CRON_SECRET`): the same, for an external scheduler.
-pub(crate) async fn cron(req: HttpRequest, state: web::Data<ApiState>, query: web::Query<MaxQuery>) -> HttpResponse {
+pub(crate) async fn cron(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    query: web::Query<MaxQuery>,
+) -> HttpResponse {
     if let Err(refused) = http_kit::auth::require(&req, state.config.cron_secret.as_ref()) {
         return refused;
     }

@@ -21,7 +21,11 @@ pub(crate) struct ListQuery {
 
 /// `GET /api/notifications?all=true&limit=N`: unread and not snoozed, newest first (all of
 /// them with `all=true`).
-pub(crate) async fn list(req: HttpRequest, state: web::Data<ApiState>, query: web::Query<ListQuery>) -> HttpResponse {
+pub(crate) async fn list(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    query: web::Query<ListQuery>,
+) -> HttpResponse {
     if let Err(refused) = http_kit::auth::require(&req, state.config.runner_token.as_ref()) {
         return refused;
     }

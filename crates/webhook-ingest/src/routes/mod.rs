@@ -7,8 +7,8 @@ use actix_web::web;
 /// Mounts every route.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(http_kit::ops::configure).service(
-            web::resource("/api/webhooks/whatsapp")
-                .route(web::get().to(webhook::verify))
-                .route(web::post().to(webhook::receive)),
-        );
+        web::resource("/api/webhooks/whatsapp")
+            .route(web::get().to(webhook::verify))
+            .route(web::post().to(webhook::receive)),
+    );
 }

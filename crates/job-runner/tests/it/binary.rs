@@ -1,0 +1,91 @@
+//! The real binary: help, run-once, serve woken by NOTIFY, SIGTERM.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use testkit::service::ChildService;
+
+use crate::helpers::Harness;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_job-runner");
+
+#[test]
+fn help_lists_every_option_with_its_environment_variable() {
+    for (subcommand, variables) in [
+        (
+            "serve",
+            &[
+                "DATABASE_URL",
+                "BIND_ADDR",
+                "JOB_RUNNER_TOKEN",
+                "CRON_SECRET",
+                "JOB_CONCURRENCY",
+                "JOB_LEASE_SECS",
+                "JOB_POLL_INTERVAL_MS",
+                "LOG_FORMAT",
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "RUST_LOG",
+            ][..],
+        ),
+        ("run-once", &["DATABASE_URL", "--max", "--drain-for", "JOB_CONCURRENCY"][..]),
+    ] {
+        let output = Command::new(BINARY).args([subcommand, "--help"]).output().expect("runs");
+        let help = String::from_utf8_lossy(&output.stdout);
+        for variable in variables {
+            assert!(help.contains(variable), "{subcommand}: {variable} missing from:\n{help}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_once_runs_due_jobs_and_prints_a_summary() {
+    let h = Harness::new().await;
+    h.text("971500000501", "hello").await;
+    h.text("971500000502", "hello").await;
+    let output = tokio::process::Command::new(BINARY)
+        .args(["run-once", "--max", "10"])
+        .env("DATABASE_URL", h.db.url())
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().expect("a line")).expect("json");
+    assert_eq!(summary["done"], 2, "{stdout}");
+    assert_eq!(h.count("SELECT count(*) AS n FROM outbound_message_log").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_is_woken_by_notify_and_stops_cleanly_on_sigterm() {
+    let h = Harness::new().await;
+    // Polling every 10 minutes: only a notification can get the job run in time.
+    let env = [("DATABASE_URL", h.db.url()), ("JOB_POLL_INTERVAL_MS", "600000")];
+    let mut service = ChildService::start(Path::new(BINARY), &["serve"], &env).await.expect("starts");
+    assert!(service.wait_for_log("listening", Duration::from_secs(5)).await);
+    // The listener connects right after start; wait until it is subscribed.
+    let mut listening = false;
+    for _ in 0..100 {
+        if h.count("SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN %'").await > 0 {
+            listening = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(listening, "the runner listens for new jobs");
+
+    h.text("971500000503", "hello").await;
+    assert!(
+        service.wait_for_log("outbound message queued", Duration::from_secs(10)).await,
+        "{:?}",
+        service.logs()
+    );
+    assert_eq!(h.count("SELECT count(*) AS n FROM outbound_job WHERE status = 'done'").await, 1);
+
+    let status = service.terminate().await.expect("exits");
+    assert!(status.success(), "{status:?}");
+    assert!(service.wait_for_log("\"stopped\"", Duration::from_secs(10)).await, "{:?}", service.logs());
+    assert_eq!(h.count("SELECT count(*) AS n FROM outbound_job WHERE status = 'running'").await, 0);
+}

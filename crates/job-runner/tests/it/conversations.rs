@@ -1,0 +1,126 @@
+//! Whole conversations through the real queue, with the exact texts.
+
+use domain::text_policy::GREETING;
+use orchestrator_core::texts;
+
+use crate::helpers::Harness;
+
+fn greeted(text: &str) -> String {
+    format!("{GREETING}\n\n{text}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scripted_conversation_runs_to_the_closing_and_a_qualified_lead() {
+    let h = Harness::new().await;
+    let runner = h.runner();
+    let customer = "971500000101";
+    for message in
+        ["Hello", "I need a family visa", "Ahmed Khan", "Pakistani", "ahmed@example.com", "after 5pm"]
+    {
+        h.text(customer, message).await;
+        let summary = runner.run_due(10).await.expect("run");
+        assert_eq!((summary.claimed, summary.done), (1, 1), "{message}");
+    }
+    assert_eq!(
+        h.replies(customer).await,
+        vec![
+            greeted(texts::ASK_SERVICE),
+            texts::ASK_NAME.to_owned(),
+            texts::ASK_NATIONALITY.to_owned(),
+            texts::ASK_EMAIL.to_owned(),
+            texts::ASK_BEST_TIME.to_owned(),
+            "Thank you, Ahmed! Our team will prepare your quotation and call you at the time you chose."
+                .to_owned(),
+        ]
+    );
+    let lead = h
+        .count(
+            "SELECT count(*) AS n FROM lead WHERE status = 'qualified' AND service = 'Family visa' \
+             AND name = 'Ahmed Khan' AND nationality = 'Pakistani' AND email = 'ahmed@example.com' \
+             AND best_time_to_call = 'after 5pm'",
+        )
+        .await;
+    assert_eq!(lead, 1);
+    assert_eq!(h.count("SELECT count(*) AS n FROM notification WHERE kind = 'lead_qualified'").await, 1);
+    let state = h
+        .count(
+            "SELECT count(*) AS n FROM conversation WHERE known_fields->>'service' = 'Family visa' \
+             AND known_fields->>'bestTimeToCall' = 'after 5pm' AND known_fields ? 'firstGreetingSentAt' \
+             AND engine_state->>'stage' = 'qualified' AND version = 6",
+        )
+        .await;
+    assert_eq!(state, 1);
+    let keys = h.strings("SELECT question_key AS s FROM outbound_message_log ORDER BY id").await;
+    assert_eq!(keys, ["ASK_SERVICE", "ASK_NAME", "ASK_NATIONALITY", "ASK_EMAIL", "ASK_BEST_TIME", "CLOSING"]);
+    let dedupe_keys_well_formed = h
+        .count(
+            "SELECT count(*) AS n FROM outbound_message_log o JOIN outbound_job j ON j.id = o.outbound_job_id \
+             WHERE o.dedupe_key = o.conversation_id || ':' || j.inbound_provider_message_id || ':' || o.question_key \
+             AND o.reply_to_provider_message_id = j.inbound_provider_message_id AND o.status = 'queued'",
+        )
+        .await;
+    assert_eq!(dedupe_keys_well_formed, 6);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn asking_for_a_person_hands_off_with_a_notification_and_the_bot_goes_quiet() {
+    let h = Harness::new().await;
+    let runner = h.runner();
+    let customer = "971500000102";
+    for message in ["Hi, I need a golden visa", "I want to talk to a human"] {
+        h.text(customer, message).await;
+        runner.run_due(10).await.expect("run");
+    }
+    h.text(customer, "hello?").await;
+    let summary = runner.run_due(10).await.expect("run");
+    assert_eq!(summary.done, 1, "the job completes, with no reply");
+    assert_eq!(h.replies(customer).await, vec![greeted(texts::ASK_NAME), texts::HANDOFF.to_owned()]);
+    assert_eq!(h.count("SELECT count(*) AS n FROM notification WHERE kind = 'human_requested'").await, 1);
+    assert_eq!(
+        h.count("SELECT count(*) AS n FROM lead WHERE status = 'handed_off' AND service = 'Golden visa'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_greeting_appears_exactly_once_per_conversation() {
+    let h = Harness::new().await;
+    let runner = h.runner();
+    for customer in ["971500000103", "971500000104"] {
+        for message in ["hi", "hello", "salam", "I need an emirates id", "Omar"] {
+            h.text(customer, message).await;
+        }
+    }
+    while runner.run_due(100).await.expect("run").claimed > 0 {}
+    for customer in ["971500000103", "971500000104"] {
+        let replies = h.replies(customer).await;
+        assert_eq!(replies.len(), 5);
+        assert_eq!(replies.iter().filter(|r| r.contains(GREETING)).count(), 1, "{replies:?}");
+        assert!(replies[0].starts_with(GREETING));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_message_naming_everything_gets_the_email_question() {
+    let h = Harness::new().await;
+    let customer = "971500000105";
+    h.text(customer, "Hi, I'm Ahmed from Pakistan and I need a family visa").await;
+    h.runner().run_due(10).await.expect("run");
+    assert_eq!(h.replies(customer).await, vec![greeted(texts::ASK_EMAIL)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn media_gets_a_polite_re_ask_and_reactions_get_nothing() {
+    let h = Harness::new().await;
+    let runner = h.runner();
+    let customer = "971500000106";
+    h.text(customer, "work permit please").await;
+    h.inbound(customer, "image", None).await;
+    h.inbound(customer, "reaction", None).await;
+    h.inbound(customer, "location", None).await;
+    while runner.run_due(100).await.expect("run").claimed > 0 {}
+    let reask = format!("{} {}", texts::ONLY_TEXT, texts::ASK_NAME);
+    assert_eq!(h.replies(customer).await, vec![greeted(texts::ASK_NAME), reask.clone(), reask]);
+    assert_eq!(h.count("SELECT count(*) AS n FROM outbound_job WHERE status = 'done'").await, 4);
+}

@@ -1,0 +1,114 @@
+//! A database with a runner, and ways to feed it inbound messages and look at the result.
+
+use std::time::Duration;
+
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use job_runner::retry_policy::RetryPolicy;
+use job_runner::{Runner, RunnerSettings};
+use store::DbPool;
+use store::ingest::{InboundRecord, IngestBatch};
+use testkit::TestDb;
+use testkit::payloads::{PHONE_NUMBER_ID, unique_wamid};
+
+pub fn settings() -> RunnerSettings {
+    RunnerSettings {
+        concurrency: 4,
+        batch_size: 8,
+        lease: Duration::from_secs(30),
+        poll_interval: Duration::from_millis(200),
+        retry: RetryPolicy { base: Duration::from_secs(10), max: Duration::from_secs(600) },
+    }
+}
+
+pub struct Harness {
+    pub db: TestDb,
+    pub pool: DbPool,
+}
+
+impl Harness {
+    pub async fn new() -> Self {
+        let db = TestDb::new().await;
+        let pool = db.pool();
+        Self { db, pool }
+    }
+
+    pub fn runner(&self) -> Runner {
+        Runner::new(self.pool.clone(), settings())
+    }
+
+    /// Stores an inbound message of `kind` from `customer` as webhook-ingest would, and
+    /// returns its wamid.
+    pub async fn inbound(&self, customer: &str, kind: &str, text: Option<&str>) -> String {
+        let wamid = unique_wamid();
+        self.inbound_with_id(customer, kind, text, &wamid).await;
+        wamid
+    }
+
+    pub async fn inbound_with_id(&self, customer: &str, kind: &str, text: Option<&str>, wamid: &str) {
+        let raw = serde_json::json!({"from": customer, "id": wamid, "type": kind}).to_string();
+        let batch = IngestBatch {
+            request_id: "req-test",
+            traceparent: None,
+            messages: vec![InboundRecord {
+                wa_id: Some(customer),
+                user_id: None,
+                profile_name: None,
+                phone_number_id: PHONE_NUMBER_ID,
+                display_phone_number: None,
+                provider_message_id: wamid,
+                message_type: kind,
+                text_body: text,
+                raw_json: &raw,
+                provider_timestamp: None,
+            }],
+            statuses: Vec::new(),
+        };
+        store::ingest::ingest(&self.pool, &batch).await.expect("ingest");
+    }
+
+    pub async fn text(&self, customer: &str, text: &str) -> String {
+        self.inbound(customer, "text", Some(text)).await
+    }
+
+    /// The replies written for `customer`, oldest first.
+    pub async fn replies(&self, customer: &str) -> Vec<String> {
+        self.strings(&format!(
+            "SELECT o.body AS s FROM outbound_message_log o JOIN conversation v ON v.id = o.conversation_id \
+             JOIN contact c ON c.id = v.contact_id WHERE c.wa_id = '{customer}' ORDER BY o.id"
+        ))
+        .await
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        let mut conn = self.connect().await;
+        diesel::sql_query(sql).get_result::<Count>(&mut conn).await.expect(sql).n
+    }
+
+    pub async fn strings(&self, sql: &str) -> Vec<String> {
+        let mut conn = self.connect().await;
+        diesel::sql_query(sql).load::<Row>(&mut conn).await.expect(sql).into_iter().map(|r| r.s).collect()
+    }
+
+    pub async fn execute(&self, sql: &str) {
+        let mut conn = self.connect().await;
+        diesel::sql_query(sql).execute(&mut conn).await.expect(sql);
+    }
+
+    pub async fn connect(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(self.db.url()).await.expect("connect")
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Text)]
+    s: String,
+}
