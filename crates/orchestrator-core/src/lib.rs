@@ -8,6 +8,7 @@
 
 mod engine;
 mod extract;
+pub mod replay;
 pub mod texts;
 
 pub use engine::{Decision, Inbound, InboundKind, MAX_REASKS, Notice, NoticeKind, Reply, decide};

@@ -12,6 +12,7 @@ pub mod notifications;
 mod pool;
 mod prepared;
 pub mod schema;
+pub mod transcripts;
 
 pub use error::StoreError;
 pub use pool::{DbArgs, DbPool, PoolSettings, PooledConnection, build_pool, connection};

@@ -124,3 +124,43 @@ async fn media_gets_a_polite_re_ask_and_reactions_get_nothing() {
     assert_eq!(h.replies(customer).await, vec![greeted(texts::ASK_NAME), reask.clone(), reask]);
     assert_eq!(h.count("SELECT count(*) AS n FROM outbound_job WHERE status = 'done'").await, 4);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stored_conversation_replays_to_the_same_decisions() {
+    let h = Harness::new().await;
+    let runner = h.runner();
+    let customer = "971500000107";
+    for message in [
+        "hello",
+        "I need a freelance permit",
+        "Maria Santos",
+        "I'm from the Philippines",
+        "maria@example.com",
+    ] {
+        h.text(customer, message).await;
+        runner.run_due(10).await.expect("run");
+    }
+    h.inbound(customer, "reaction", None).await;
+    runner.run_due(10).await.expect("run");
+
+    let conversation_id = h.count("SELECT id AS n FROM conversation").await;
+    let mut conn = h.connect().await;
+    let (inbound, replies) =
+        store::transcripts::transcript(&mut conn, conversation_id).await.expect("transcript");
+    let turns: Vec<_> = inbound
+        .iter()
+        .map(|m| orchestrator_core::replay::StoredTurn {
+            message_type: &m.message_type,
+            text: m.text_body.as_deref(),
+            received_at: m.received_at,
+            stored_replies: replies
+                .iter()
+                .filter(|r| r.reply_to_provider_message_id.as_deref() == Some(&m.provider_message_id))
+                .map(|r| r.body.as_str())
+                .collect(),
+        })
+        .collect();
+    let replayed = orchestrator_core::replay::replay(&turns);
+    assert_eq!(replayed.len(), 6);
+    assert!(replayed.iter().all(|t| t.matches), "{replayed:?}");
+}

@@ -1,0 +1,60 @@
+//! A conversation's stored messages, for replaying it through the engine.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::StoreError;
+use crate::schema::{inbound_message, outbound_message_log};
+
+/// An inbound message as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = inbound_message)]
+pub struct StoredInbound {
+    /// Id.
+    pub id: i64,
+    /// wamid.
+    pub provider_message_id: String,
+    /// Meta's `type`.
+    pub message_type: String,
+    /// What the customer typed or chose.
+    pub text_body: Option<String>,
+    /// When it arrived.
+    pub received_at: DateTime<Utc>,
+}
+
+/// A reply as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbound_message_log)]
+pub struct StoredReply {
+    /// Id.
+    pub id: i64,
+    /// The inbound message it answers.
+    pub reply_to_provider_message_id: Option<String>,
+    /// Its question key.
+    pub question_key: Option<String>,
+    /// The text.
+    pub body: String,
+    /// Delivery status.
+    pub status: String,
+}
+
+/// Every inbound message and reply of a conversation, each oldest first.
+pub async fn transcript(
+    conn: &mut AsyncPgConnection,
+    conversation_id: i64,
+) -> Result<(Vec<StoredInbound>, Vec<StoredReply>), StoreError> {
+    let inbound = inbound_message::table
+        .filter(inbound_message::conversation_id.eq(conversation_id))
+        .order(inbound_message::id)
+        .select(StoredInbound::as_select())
+        .load(conn)
+        .await?;
+    let replies = outbound_message_log::table
+        .filter(outbound_message_log::conversation_id.eq(conversation_id))
+        .order(outbound_message_log::id)
+        .select(StoredReply::as_select())
+        .load(conn)
+        .await?;
+    Ok((inbound, replies))
+}
