@@ -11,52 +11,66 @@ pub struct DevArgs {
     /// Port of webhook-ingest.
     #[arg(long, default_value_t = 8080)]
     ingest_port: u16,
+    /// Port of the job-runner's operator API.
+    #[arg(long, default_value_t = 8081)]
+    runner_port: u16,
 }
 
-/// The app secret and verify token the local stack uses.
+/// The secrets the local stack uses.
 const DEV_APP_SECRET: &str = "dev-app-secret";
 const DEV_VERIFY_TOKEN: &str = "dev-verify-token";
+const DEV_RUNNER_TOKEN: &str = "dev-runner-token";
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
-    let bin = workspace::build(false, &["webhook-ingest"])?;
+    let bin = workspace::build(false, &["webhook-ingest", "job-runner", "orchestrator-core"])?;
     let (database_url, cluster) = workspace::database("dev-pg", false)?;
     store::migrations::run_pending(&database_url).await.context("migrating")?;
 
-    let bind = format!("127.0.0.1:{}", args.ingest_port);
+    let ingest_bind = format!("127.0.0.1:{}", args.ingest_port);
     let ingest_env = [
         ("DATABASE_URL", database_url.as_str()),
-        ("BIND_ADDR", bind.as_str()),
+        ("BIND_ADDR", ingest_bind.as_str()),
         ("WHATSAPP_APP_SECRET", DEV_APP_SECRET),
         ("WHATSAPP_VERIFY_TOKEN", DEV_VERIFY_TOKEN),
         ("WEBHOOK_ALLOW_UNSIGNED", "true"),
-        ("OTEL_SERVICE_NAME", "webhook-ingest"),
     ];
     let mut ingest =
         ChildService::start_echoing(&bin.join("webhook-ingest"), &["serve"], &ingest_env, "ingest")
             .await
             .context("starting webhook-ingest")?;
+    let runner_bind = format!("127.0.0.1:{}", args.runner_port);
+    let runner_env = [
+        ("DATABASE_URL", database_url.as_str()),
+        ("BIND_ADDR", runner_bind.as_str()),
+        ("JOB_RUNNER_TOKEN", DEV_RUNNER_TOKEN),
+        ("CRON_SECRET", DEV_RUNNER_TOKEN),
+    ];
+    let mut runner = ChildService::start_echoing(&bin.join("job-runner"), &["serve"], &runner_env, "runner")
+        .await
+        .context("starting job-runner")?;
 
+    let embedded = if cluster.is_some() { " (embedded, throwaway)" } else { "" };
     println!();
+    println!("  Postgres        {database_url}{embedded}");
+    println!("  webhook-ingest  {}", ingest.url("/api/webhooks/whatsapp"));
     println!(
-        "  Postgres        {database_url}{}",
-        if cluster.is_some() { " (embedded, throwaway)" } else { "" }
+        "                  app secret `{DEV_APP_SECRET}`, verify token `{DEV_VERIFY_TOKEN}`, unsigned accepted"
     );
-    println!(
-        "  webhook-ingest  {}  (app secret `{DEV_APP_SECRET}`, verify token `{DEV_VERIFY_TOKEN}`, unsigned accepted)",
-        ingest.url("/api/webhooks/whatsapp")
-    );
-    println!(
-        "                  {}  {}  {}",
-        ingest.url("/healthz"),
-        ingest.url("/readyz"),
-        ingest.url("/metrics")
-    );
+    println!("  job-runner      {}  (token `{DEV_RUNNER_TOKEN}`)", runner.url("/api/notifications"));
+    println!("  health          {}  {}", ingest.url("/readyz"), runner.url("/readyz"));
     println!();
     println!(
         "  Send a message:  curl -s {} -H 'content-type: application/json' \\",
         ingest.url("/api/webhooks/whatsapp")
     );
     println!("    -d '{}'", sample_webhook());
+    println!(
+        "  See the replies: psql {database_url} -c 'SELECT conversation_id, body FROM outbound_message_log'"
+    );
+    println!(
+        "  Replay one:      {} replay --conversation-id 1 --database-url {database_url}",
+        bin.join("orchestrator-core").display()
+    );
     println!();
     println!("  Ctrl-C stops everything.");
     println!();
@@ -64,6 +78,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     println!("stopping…");
     ingest.terminate().await.context("stopping webhook-ingest")?;
+    runner.terminate().await.context("stopping job-runner")?;
     drop(cluster);
     Ok(())
 }
