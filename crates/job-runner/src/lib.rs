@@ -9,7 +9,6 @@
 
 pub mod config;
 mod http;
-mod listener;
 mod process;
 pub mod retry_policy;
 pub mod runner;
@@ -20,7 +19,7 @@ pub use config::{Cli, Command, RunOnceConfig, RunnerArgs, ServeConfig};
 pub use runner::{Runner, RunnerSettings, Summary};
 pub use startup::Application;
 use store::{DbPool, StoreError};
-use tokio_util::sync::CancellationToken;
+use worker::CancellationToken;
 
 /// `run-once`: runs due jobs (and, with `--drain-for`, new ones as they arrive) and returns
 /// what it did. SIGTERM stops it between batches.
@@ -30,10 +29,11 @@ pub async fn run_once(config: RunOnceConfig) -> anyhow::Result<Summary> {
     check_migrations(&pool).await?;
     let runner = Runner::new(pool, config.runner.settings());
     let stop = CancellationToken::new();
-    let signals = tokio::spawn(startup::stop_on_signal(stop.clone()));
+    let signals = tokio::spawn(worker::stop_on_signal(stop.clone()));
     let drain_for = std::time::Duration::from_secs(config.drain_for);
     let listening = (config.drain_for > 0).then(|| {
-        tokio::spawn(listener::listen(config.runner.db.database_url.clone(), runner.clone(), stop.clone()))
+        let url = config.runner.db.database_url.clone();
+        tokio::spawn(worker::listen(url, store::OUTBOUND_JOB_CHANNEL, runner.wake_signal(), stop.clone()))
     });
     let summary = runner.drain(config.max, drain_for, &stop).await;
     stop.cancel();

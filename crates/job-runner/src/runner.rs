@@ -1,17 +1,13 @@
 //! Claiming jobs and running them: on demand (run-once, HTTP) or continuously (serve).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::Serialize;
 use store::jobs::{self, ClaimedJob};
 use store::{DbPool, StoreError};
-use tokio::sync::{Notify, Semaphore};
-use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+use worker::{CancellationToken, LoopSettings, Queue, Wake};
 
 use crate::process::{Outcome, run_job};
 use crate::retry_policy::RetryPolicy;
@@ -70,18 +66,13 @@ impl Summary {
 pub struct Runner {
     pool: DbPool,
     settings: RunnerSettings,
-    wake: Arc<Notify>,
+    wake: Wake,
 }
 
 impl Runner {
     /// A runner on `pool`.
     pub fn new(pool: DbPool, settings: RunnerSettings) -> Self {
-        Self { pool, settings, wake: Arc::new(Notify::new()) }
-    }
-
-    /// Wakes the runner: new jobs may be due.
-    pub fn wake(&self) {
-        self.wake.notify_one();
+        Self { pool, settings, wake: Wake::default() }
     }
 
     /// Claims and runs due jobs until `max` were claimed or none is due.
@@ -120,7 +111,7 @@ impl Runner {
                 return Ok(summary);
             }
             tokio::select! {
-                () = self.wake.notified() => {}
+                () = self.wake.woken() => {}
                 () = tokio::time::sleep(self.settings.poll_interval) => {}
                 () = tokio::time::sleep_until(deadline) => {}
                 () = stop.cancelled() => {}
@@ -131,80 +122,18 @@ impl Runner {
     /// Runs jobs as they become due, `concurrency` at a time, until `stop` is cancelled;
     /// then waits up to `grace` for in-flight jobs and releases those still running.
     pub async fn serve(&self, stop: CancellationToken, grace: Duration) {
-        let slots = Arc::new(Semaphore::new(self.settings.concurrency));
-        let in_flight: Arc<Mutex<HashMap<i64, ClaimedJob>>> = Arc::default();
-        let mut tasks = JoinSet::new();
-        let mut poll = tokio::time::interval(self.settings.poll_interval);
-        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            while tasks.try_join_next().is_some() {}
-            let first = tokio::select! {
-                permit = slots.clone().acquire_owned() => permit,
-                () = stop.cancelled() => break,
-            };
-            let Ok(first) = first else { break };
-            let mut permits = vec![first];
-            while permits.len() < self.settings.batch_size {
-                match slots.clone().try_acquire_owned() {
-                    Ok(permit) => permits.push(permit),
-                    Err(_) => break,
-                }
-            }
-            let wanted = permits.len();
-            let jobs = match self.claim(wanted).await {
-                Ok(jobs) => jobs,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot claim jobs; retrying after the poll interval");
-                    Vec::new()
-                }
-            };
-            let claimed = jobs.len();
-            for (job, permit) in jobs.into_iter().zip(permits) {
-                let (pool, retry, in_flight) = (self.pool.clone(), self.settings.retry, in_flight.clone());
-                if let Ok(mut map) = in_flight.lock() {
-                    map.insert(job.id, job.clone());
-                }
-                tasks.spawn(async move {
-                    let id = job.id;
-                    run_job(&pool, &retry, job).await;
-                    if let Ok(mut map) = in_flight.lock() {
-                        map.remove(&id);
-                    }
-                    drop(permit);
-                });
-            }
-            if claimed < wanted {
-                tokio::select! {
-                    () = self.wake.notified() => {}
-                    _ = poll.tick() => self.rescue().await,
-                    () = stop.cancelled() => break,
-                }
-            }
-        }
-        self.finish_in_flight(tasks, in_flight, grace).await;
+        let settings = LoopSettings {
+            concurrency: self.settings.concurrency,
+            batch_size: self.settings.batch_size,
+            poll_interval: self.settings.poll_interval,
+            grace,
+        };
+        worker::serve(self.clone(), settings, self.wake.clone(), stop).await;
     }
 
-    async fn finish_in_flight(
-        &self,
-        mut tasks: JoinSet<()>,
-        in_flight: Arc<Mutex<HashMap<i64, ClaimedJob>>>,
-        grace: Duration,
-    ) {
-        tracing::info!(in_flight = tasks.len(), "stopped claiming; finishing in-flight jobs");
-        if tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await.is_err() {
-            tasks.abort_all();
-            while tasks.join_next().await.is_some() {}
-        }
-        let unfinished: Vec<ClaimedJob> =
-            in_flight.lock().map(|m| m.values().cloned().collect()).unwrap_or_default();
-        for job in unfinished {
-            let released = async {
-                let mut conn = store::connection(&self.pool).await?;
-                jobs::release(&mut conn, &job).await
-            }
-            .await;
-            tracing::warn!(job_id = job.id, released = released.unwrap_or(false), "in-flight job released");
-        }
+    /// The wake-up signal of this runner.
+    pub fn wake_signal(&self) -> Wake {
+        self.wake.clone()
     }
 
     async fn claim(&self, limit: usize) -> Result<Vec<ClaimedJob>, StoreError> {
@@ -222,7 +151,7 @@ impl Runner {
     }
 
     /// Fails jobs whose worker died on their last attempt.
-    async fn rescue(&self) {
+    pub(crate) async fn rescue(&self) {
         let rescued = async {
             let mut conn = store::connection(&self.pool).await?;
             jobs::rescue_exhausted(&mut conn).await
@@ -236,5 +165,36 @@ impl Runner {
             }
             Err(e) => tracing::warn!(error = %e, "cannot rescue expired jobs"),
         }
+    }
+}
+
+impl Queue for Runner {
+    type Item = ClaimedJob;
+
+    fn id(job: &ClaimedJob) -> i64 {
+        job.id
+    }
+
+    async fn claim(&self, limit: usize) -> Result<Vec<ClaimedJob>, StoreError> {
+        Runner::claim(self, limit).await
+    }
+
+    async fn run(&self, job: ClaimedJob) {
+        run_job(&self.pool, &self.settings.retry, job).await;
+    }
+
+    async fn release(&self, job: ClaimedJob) {
+        let released = async {
+            let mut conn = store::connection(&self.pool).await?;
+            jobs::release(&mut conn, &job).await
+        }
+        .await;
+        if let Err(e) = released {
+            tracing::warn!(job_id = job.id, error = %e, "cannot release; its lease will expire");
+        }
+    }
+
+    async fn upkeep(&self) {
+        self.rescue().await;
     }
 }

@@ -8,11 +8,12 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use store::DbPool;
-use tokio_util::sync::CancellationToken;
+use store::OUTBOUND_JOB_CHANNEL;
+use worker::CancellationToken;
 
 use crate::config::ServeConfig;
+use crate::http;
 use crate::runner::Runner;
-use crate::{http, listener};
 
 /// Shared state of the HTTP handlers.
 pub(crate) struct ApiState {
@@ -78,8 +79,13 @@ impl Application {
         let Self { server, runner, database_url, grace, stop, .. } = self;
         let handle: ServerHandle = server.handle();
         let server = tokio::spawn(server);
-        let listening = tokio::spawn(listener::listen(database_url, runner.clone(), stop.clone()));
-        let signals = tokio::spawn(stop_on_signal(stop.clone()));
+        let listening = tokio::spawn(worker::listen(
+            database_url,
+            OUTBOUND_JOB_CHANNEL,
+            runner.wake_signal(),
+            stop.clone(),
+        ));
+        let signals = tokio::spawn(worker::stop_on_signal(stop.clone()));
         runner.serve(stop.clone(), grace).await;
         stop.cancel();
         handle.stop(true).await;
@@ -89,21 +95,4 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
-}
-
-/// Cancels `stop` on SIGTERM or SIGINT.
-pub(crate) async fn stop_on_signal(stop: CancellationToken) {
-    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(signal) => signal,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot watch SIGTERM");
-            return;
-        }
-    };
-    tokio::select! {
-        _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
-        () = stop.cancelled() => return,
-    }
-    stop.cancel();
 }

@@ -92,7 +92,7 @@ async fn token_endpoints_refuse_wrong_tokens_and_work_with_the_right_ones() {
 /// Starts `serve` on the harness database; returns its base URL and stop handle.
 async fn serve(
     h: &Harness,
-) -> (String, tokio_util::sync::CancellationToken, tokio::task::JoinHandle<anyhow::Result<()>>) {
+) -> (String, worker::CancellationToken, tokio::task::JoinHandle<anyhow::Result<()>>) {
     let app = Application::build(config(h.db.url())).await.expect("builds");
     let base = format!("http://{}", app.addr());
     let stop = app.stop_handle();

@@ -171,7 +171,7 @@ async fn a_worker_dying_on_the_last_attempt_fails_the_job_with_a_notification() 
 async fn a_draining_run_picks_up_jobs_that_arrive_during_the_drain() {
     let h = Harness::new().await;
     let runner = h.runner();
-    let stop = tokio_util::sync::CancellationToken::new();
+    let stop = worker::CancellationToken::new();
     let draining = {
         let runner = runner.clone();
         let stop = stop.clone();

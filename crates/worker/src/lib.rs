@@ -1,0 +1,186 @@
+//! The loop every queue worker of the pipeline shares (job-runner, outbound-sender).
+//!
+//! A [`Queue`] says how to claim items, run one, give one back and do periodic upkeep;
+//! [`serve`] runs it: claims in batches up to the free concurrency slots, runs each item on
+//! its own task, sleeps until a [`Wake`] (LISTEN/NOTIFY, see [`listen`]) or the poll
+//! interval, and on stop finishes in-flight items within a grace period, giving back the
+//! ones still running.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use store::StoreError;
+use store::listen::Listener;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+pub use tokio_util::sync::CancellationToken;
+
+/// A table of work items a worker claims under a lease.
+pub trait Queue: Clone + Send + Sync + 'static {
+    /// A claimed item.
+    type Item: Clone + Send + 'static;
+
+    /// The item's id (for logs and in-flight bookkeeping).
+    fn id(item: &Self::Item) -> i64;
+
+    /// Claims up to `limit` due items.
+    fn claim(&self, limit: usize) -> impl Future<Output = Result<Vec<Self::Item>, StoreError>> + Send;
+
+    /// Runs one item to one of its fenced outcomes.
+    fn run(&self, item: Self::Item) -> impl Future<Output = ()> + Send;
+
+    /// Gives back an item still running when the grace period ran out.
+    fn release(&self, item: Self::Item) -> impl Future<Output = ()> + Send;
+
+    /// Periodic upkeep (expired leases and the like), run on every poll tick.
+    fn upkeep(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// How a worker loop runs.
+#[derive(Debug, Clone, Copy)]
+pub struct LoopSettings {
+    /// Items run at once.
+    pub concurrency: usize,
+    /// Most items claimed per query.
+    pub batch_size: usize,
+    /// Poll period without wake-ups.
+    pub poll_interval: Duration,
+    /// Time to finish in-flight items after stop.
+    pub grace: Duration,
+}
+
+/// A wake-up signal: new work may be due.
+#[derive(Debug, Clone, Default)]
+pub struct Wake(Arc<Notify>);
+
+impl Wake {
+    /// Signals the worker (remembered if it is not waiting right now).
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+
+    /// Waits for the next signal.
+    pub async fn woken(&self) {
+        self.0.notified().await;
+    }
+}
+
+/// Runs `queue` until `stop` is cancelled, then finishes or releases in-flight items.
+pub async fn serve<Q: Queue>(queue: Q, settings: LoopSettings, wake: Wake, stop: CancellationToken) {
+    let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    let in_flight: Arc<Mutex<HashMap<i64, Q::Item>>> = Arc::default();
+    let mut tasks = JoinSet::new();
+    let mut poll = tokio::time::interval(settings.poll_interval);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        while tasks.try_join_next().is_some() {}
+        let first = tokio::select! {
+            permit = slots.clone().acquire_owned() => permit,
+            () = stop.cancelled() => break,
+        };
+        let Ok(first) = first else { break };
+        let mut permits = vec![first];
+        while permits.len() < settings.batch_size.max(1) {
+            match slots.clone().try_acquire_owned() {
+                Ok(permit) => permits.push(permit),
+                Err(_) => break,
+            }
+        }
+        let wanted = permits.len();
+        let items = queue.claim(wanted).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot claim work; trying again after the poll interval");
+            Vec::new()
+        });
+        let claimed = items.len();
+        for (item, permit) in items.into_iter().zip(permits) {
+            let id = Q::id(&item);
+            if let Ok(mut map) = in_flight.lock() {
+                map.insert(id, item.clone());
+            }
+            let (queue, in_flight) = (queue.clone(), in_flight.clone());
+            tasks.spawn(async move {
+                queue.run(item).await;
+                if let Ok(mut map) = in_flight.lock() {
+                    map.remove(&id);
+                }
+                drop(permit);
+            });
+        }
+        if claimed < wanted {
+            tokio::select! {
+                () = wake.woken() => {}
+                _ = poll.tick() => queue.upkeep().await,
+                () = stop.cancelled() => break,
+            }
+        }
+    }
+    tracing::info!(in_flight = tasks.len(), "stopped claiming; finishing in-flight work");
+    if tokio::time::timeout(settings.grace, async { while tasks.join_next().await.is_some() {} })
+        .await
+        .is_err()
+    {
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+    }
+    let unfinished: Vec<Q::Item> =
+        in_flight.lock().map(|m| m.values().cloned().collect()).unwrap_or_default();
+    for item in unfinished {
+        tracing::warn!(id = Q::id(&item), "in-flight work released");
+        queue.release(item).await;
+    }
+}
+
+/// Keeps a LISTEN connection on `channel` and wakes the worker on every notification
+/// (and once on every connect, for what was committed while not listening); reconnects
+/// with a growing pause. Returns when `stop` is cancelled.
+pub async fn listen(database_url: String, channel: &'static str, wake: Wake, stop: CancellationToken) {
+    let mut pause = Duration::from_millis(500);
+    while !stop.is_cancelled() {
+        match Listener::connect(&database_url, channel).await {
+            Ok(mut listener) => {
+                pause = Duration::from_millis(500);
+                wake.wake();
+                let mut wake_ups = std::pin::pin!(listener.wake_ups());
+                loop {
+                    tokio::select! {
+                        next = wake_ups.next() => match next {
+                            Some(Ok(())) => wake.wake(),
+                            Some(Err(e)) => {
+                                tracing::warn!(error = %e, channel, "notification connection lost; reconnecting");
+                                break;
+                            }
+                            None => break,
+                        },
+                        () = stop.cancelled() => return,
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, channel, "cannot listen; polling meanwhile"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = stop.cancelled() => return,
+        }
+        pause = (pause * 2).min(Duration::from_secs(30));
+    }
+}
+
+/// Cancels `stop` on SIGTERM or SIGINT.
+pub async fn stop_on_signal(stop: CancellationToken) {
+    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(signal) => signal,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot watch SIGTERM");
+            return;
+        }
+    };
+    tokio::select! {
+        _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
+        () = stop.cancelled() => return,
+    }
+    stop.cancel();
+}
