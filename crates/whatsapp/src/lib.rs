@@ -1,3 +1,6 @@
-//! WhatsApp Cloud API plumbing shared by the services.
+//! WhatsApp Cloud API plumbing shared by the services: webhook signatures, and the Graph
+//! API client that sends replies, with Meta's error codes sorted into what to do next.
 
+pub mod errors;
+pub mod graph;
 pub mod signature;

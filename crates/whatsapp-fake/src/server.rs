@@ -1,0 +1,287 @@
+//! The HTTP side: routing, the send endpoint with its validation and faults, and the
+//! inspection endpoints.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::Utc;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use rand::Rng;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::config::{Cli, Faults};
+use crate::state::{RecordedSend, State};
+use crate::statuses::StatusPoster;
+
+/// Longest text the Cloud API accepts.
+const MAX_TEXT_CHARS: usize = 4096;
+
+/// The connection is dropped without an answer (an injected reset).
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped on purpose")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+type Answer = Result<Response<Full<Bytes>>, Dropped>;
+
+struct Shared {
+    state: Mutex<State>,
+    token: String,
+    poster: Option<StatusPoster>,
+}
+
+/// A bound, not yet running, fake.
+pub struct Fake {
+    listener: TcpListener,
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+}
+
+impl Fake {
+    /// Binds the listening socket.
+    pub async fn bind(cli: &Cli) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(cli.bind_addr).await?;
+        let addr = listener.local_addr()?;
+        let poster = cli.ingest_url.as_ref().map(|url| StatusPoster {
+            http: reqwest::Client::new(),
+            ingest_url: url.clone(),
+            app_secret: cli.app_secret.clone(),
+        });
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::new(cli.faults.clone())),
+            token: cli.access_token.clone(),
+            poster,
+        });
+        tracing::info!(addr = %addr, "listening");
+        Ok(Self { listener, addr, shared })
+    }
+
+    /// The address the fake listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until `stop` completes.
+    pub async fn run(self, stop: impl Future<Output = ()>) {
+        let mut stop = std::pin::pin!(stop);
+        loop {
+            let accepted = tokio::select! {
+                accepted = self.listener.accept() => accepted,
+                () = &mut stop => break,
+            };
+            let Ok((stream, _)) = accepted else { continue };
+            let shared = self.shared.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| handle(shared.clone(), req));
+                // A dropped connection (reset fault) ends here with an error, on purpose.
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+        tracing::info!("stopped");
+    }
+}
+
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let path = parts.uri.path().trim_matches('/').to_owned();
+    let segments: Vec<&str> = path.split('/').collect();
+    match (&parts.method, segments.as_slice()) {
+        (&Method::GET, ["healthz"]) => Ok(json_answer(StatusCode::OK, &json!({"status": "ok"}))),
+        (&Method::GET, ["_fake", "sends"]) => {
+            let sends = shared.state.lock().map(|s| s.sends.clone()).unwrap_or_default();
+            Ok(json_answer(StatusCode::OK, &json!(sends)))
+        }
+        (&Method::DELETE, ["_fake", "sends"]) => {
+            if let Ok(mut state) = shared.state.lock() {
+                state.sends.clear();
+            }
+            Ok(json_answer(StatusCode::OK, &json!({"cleared": true})))
+        }
+        (&Method::GET, ["_fake", "faults"]) => {
+            let faults = shared.state.lock().map(|s| s.faults.clone()).unwrap_or_default();
+            Ok(json_answer(StatusCode::OK, &json!(faults)))
+        }
+        (&Method::PUT, ["_fake", "faults"]) => Ok(update_faults(&shared, &body)),
+        (&Method::POST, [_version, phone_number_id, "messages"]) => {
+            let bearer = parts.headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            send(&shared, phone_number_id, bearer.as_deref(), &body).await
+        }
+        _ => Ok(graph_error(StatusCode::NOT_FOUND, 100, "Unknown path components")),
+    }
+}
+
+/// Applies the fields given in `body` on top of the faults in force.
+fn update_faults(shared: &Shared, body: &[u8]) -> Response<Full<Bytes>> {
+    let Ok(Value::Object(changes)) = serde_json::from_slice::<Value>(body) else {
+        return json_answer(
+            StatusCode::BAD_REQUEST,
+            &json!({"error": "expected a JSON object of fault settings"}),
+        );
+    };
+    let Ok(mut state) = shared.state.lock() else {
+        return json_answer(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": "state unavailable"}));
+    };
+    let mut merged = serde_json::to_value(&state.faults).unwrap_or_default();
+    if let Value::Object(current) = &mut merged {
+        current.extend(changes);
+    }
+    match serde_json::from_value::<Faults>(merged) {
+        Ok(faults) => {
+            tracing::info!(?faults, "faults changed");
+            state.faults = faults;
+            json_answer(StatusCode::OK, &json!(state.faults))
+        }
+        Err(e) => json_answer(StatusCode::BAD_REQUEST, &json!({"error": e.to_string()})),
+    }
+}
+
+async fn send(shared: &Shared, phone_number_id: &str, bearer: Option<&str>, body: &[u8]) -> Answer {
+    if bearer.and_then(|b| b.strip_prefix("Bearer ")) != Some(shared.token.as_str()) {
+        return Ok(graph_error(StatusCode::UNAUTHORIZED, 190, "Invalid OAuth access token."));
+    }
+    let request: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(_) => return Ok(graph_error(StatusCode::BAD_REQUEST, 100, "Invalid JSON payload")),
+    };
+    let (to, text) = match validate(&request) {
+        Ok(valid) => valid,
+        Err(message) => return Ok(graph_error(StatusCode::BAD_REQUEST, 100, &message)),
+    };
+    let faults = shared.state.lock().map(|s| s.faults.clone()).unwrap_or_default();
+    let latency = pick_latency(&faults);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let now = Utc::now();
+    let (recorded, fault) = {
+        let Ok(mut state) = shared.state.lock() else {
+            return Ok(graph_error(StatusCode::INTERNAL_SERVER_ERROR, 2, "Service temporarily unavailable"));
+        };
+        if !state.within_throughput(phone_number_id, now) {
+            return Ok(graph_error(StatusCode::BAD_REQUEST, 130429, "Rate limit hit"));
+        }
+        let mut rng = rand::rng();
+        if rng.random_bool(faults.error_rate.clamp(0.0, 1.0)) {
+            let code = faults.error_codes.get(rng.random_range(0..faults.error_codes.len().max(1))).copied();
+            let code = code.unwrap_or(131000);
+            let status = if matches!(code, 131000 | 2 | 131016 | 133004) {
+                StatusCode::INTERNAL_SERVER_ERROR
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return Ok(graph_error(status, code, "Injected error"));
+        }
+        let fault = if rng.random_bool(faults.lost_response_rate.clamp(0.0, 1.0)) {
+            "lost"
+        } else if rng.random_bool(faults.reset_rate.clamp(0.0, 1.0)) {
+            "reset"
+        } else {
+            "answered"
+        };
+        let recorded = RecordedSend {
+            wamid: state.wamid(),
+            phone_number_id: phone_number_id.to_owned(),
+            to: to.clone(),
+            body: text,
+            reply_to: request.pointer("/context/message_id").and_then(Value::as_str).map(str::to_owned),
+            callback_data: request.get("biz_opaque_callback_data").and_then(Value::as_str).map(str::to_owned),
+            received_at: now,
+            answer: fault.to_owned(),
+        };
+        state.sends.push(recorded.clone());
+        (recorded, fault)
+    };
+    tracing::info!(wamid = recorded.wamid, answer = fault, "send accepted");
+    if let Some(poster) = &shared.poster
+        && (fault != "lost" || faults.lost_response_statuses)
+    {
+        let (poster, send) = (poster.clone(), recorded.clone());
+        let delay = Duration::from_millis(faults.status_delay_ms);
+        tokio::spawn(async move { poster.post(send, faults.statuses, delay).await });
+    }
+    match fault {
+        "lost" => {
+            // The answer never comes; the client gives up.
+            tokio::time::sleep(Duration::from_secs(24 * 3600)).await;
+            Err(Dropped)
+        }
+        "reset" => Err(Dropped),
+        _ => {
+            let digits = to.trim_start_matches('+').to_owned();
+            Ok(json_answer(
+                StatusCode::OK,
+                &json!({
+                    "messaging_product": "whatsapp",
+                    "contacts": [{"input": to, "wa_id": digits}],
+                    "messages": [{"id": recorded.wamid}],
+                }),
+            ))
+        }
+    }
+}
+
+/// The Cloud API's checks on a text send: the recipient and text it carries.
+fn validate(request: &Value) -> Result<(String, String), String> {
+    if request.get("messaging_product").and_then(Value::as_str) != Some("whatsapp") {
+        return Err("(#100) The parameter messaging_product is required.".to_owned());
+    }
+    let to = request.get("to").and_then(Value::as_str).unwrap_or_default();
+    let digits = to.strip_prefix('+').unwrap_or(to);
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err("(#100) Invalid parameter: to".to_owned());
+    }
+    if request.get("type").and_then(Value::as_str).unwrap_or("text") != "text" {
+        return Err("(#100) Only text messages are supported by this double".to_owned());
+    }
+    let text = request.pointer("/text/body").and_then(Value::as_str).unwrap_or_default();
+    let length = text.chars().count();
+    if length == 0 || length > MAX_TEXT_CHARS {
+        return Err(format!("(#100) Param text['body'] must be 1 to {MAX_TEXT_CHARS} characters"));
+    }
+    Ok((to.to_owned(), text.to_owned()))
+}
+
+fn pick_latency(faults: &Faults) -> Duration {
+    let (min, max) = (faults.latency_min_ms, faults.latency_max_ms.max(faults.latency_min_ms));
+    Duration::from_millis(if max > min { rand::rng().random_range(min..=max) } else { min })
+}
+
+fn json_answer(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    if let Ok(value) = "application/json".parse() {
+        response.headers_mut().insert("content-type", value);
+    }
+    response
+}
+
+/// Meta's error envelope.
+fn graph_error(status: StatusCode, code: i64, message: &str) -> Response<Full<Bytes>> {
+    let trace: u64 = rand::rng().random();
+    json_answer(
+        status,
+        &json!({"error": {
+            "message": message,
+            "type": "OAuthException",
+            "code": code,
+            "error_subcode": 2494010,
+            "fbtrace_id": format!("A{trace:016x}"),
+        }}),
+    )
+}

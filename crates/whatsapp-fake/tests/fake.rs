@@ -1,0 +1,128 @@
+//! The double answers like the Graph API, records what it accepts, and misbehaves on
+//! request. Driven through the real Graph client of the `whatsapp` crate.
+
+#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+
+use std::time::Duration;
+
+use clap::Parser;
+use domain::Secret;
+use serde_json::{Value, json};
+use whatsapp::errors::Disposition;
+use whatsapp::graph::{GraphClient, Outcome, SendError, TextMessage};
+use whatsapp_fake::{Cli, Fake, RecordedSend};
+
+async fn start(args: &[&str]) -> String {
+    let mut argv = vec!["whatsapp-fake", "--bind-addr", "127.0.0.1:0"];
+    argv.extend_from_slice(args);
+    let fake = Fake::bind(&Cli::parse_from(argv)).await.expect("binds");
+    let base = format!("http://{}", fake.addr());
+    tokio::spawn(fake.run(std::future::pending()));
+    base
+}
+
+fn client(base: &str, token: &str) -> GraphClient {
+    GraphClient::new(base, "v25.0", Secret::new(token), Duration::from_secs(2)).expect("client")
+}
+
+fn message(body: &str) -> TextMessage<'_> {
+    TextMessage {
+        phone_number_id: "106540352242922",
+        to: "971500000001",
+        body,
+        reply_to: Some("wamid.INBOUND"),
+        callback_data: "outbound:7",
+    }
+}
+
+async fn sends(base: &str) -> Vec<RecordedSend> {
+    reqwest::get(format!("{base}/_fake/sends")).await.expect("sent").json().await.expect("json")
+}
+
+async fn set_faults(base: &str, faults: Value) {
+    let response =
+        reqwest::Client::new().put(format!("{base}/_fake/faults")).json(&faults).send().await.expect("sent");
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn accepted_sends_get_a_wamid_and_are_recorded() {
+    let base = start(&[]).await;
+    let wamid = client(&base, "fake-access-token").send_text(&message("Hello 👋")).await.expect("sent");
+    assert!(wamid.starts_with("wamid."));
+    let recorded = sends(&base).await;
+    assert_eq!(recorded.len(), 1);
+    let send = &recorded[0];
+    assert_eq!(
+        (send.wamid.as_str(), send.to.as_str(), send.body.as_str()),
+        (wamid.as_str(), "+971500000001", "Hello 👋")
+    );
+    assert_eq!(send.reply_to.as_deref(), Some("wamid.INBOUND"));
+    assert_eq!(send.callback_data.as_deref(), Some("outbound:7"));
+}
+
+#[tokio::test]
+async fn requests_are_validated_like_the_cloud_api() {
+    let base = start(&[]).await;
+    let wrong_token = client(&base, "nope").send_text(&message("hi")).await.expect_err("refused");
+    assert!(matches!(wrong_token, SendError::Api { code: 190, status: 401, .. }), "{wrong_token:?}");
+    assert_eq!(wrong_token.outcome(), Outcome::Failed(Disposition::Auth));
+
+    let too_long = "x".repeat(4097);
+    let refused =
+        client(&base, "fake-access-token").send_text(&message(&too_long)).await.expect_err("refused");
+    assert!(matches!(refused, SendError::Api { code: 100, .. }), "{refused:?}");
+
+    let raw = reqwest::Client::new()
+        .post(format!("{base}/v25.0/106540352242922/messages"))
+        .bearer_auth("fake-access-token")
+        .json(&json!({"to": "+971500000001", "type": "text", "text": {"body": "hi"}}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(raw.status(), 400);
+    let error: Value = raw.json().await.expect("json");
+    assert_eq!(error["error"]["code"], 100);
+    assert!(error["error"]["fbtrace_id"].is_string());
+    assert!(sends(&base).await.is_empty(), "nothing invalid is recorded");
+}
+
+#[tokio::test]
+async fn injected_errors_lost_answers_resets_and_throughput_limits() {
+    let base = start(&[]).await;
+    let graph = client(&base, "fake-access-token");
+
+    set_faults(&base, json!({"error_rate": 1.0, "error_codes": [131026]})).await;
+    let error = graph.send_text(&message("hi")).await.expect_err("error");
+    assert_eq!(error.code(), Some(131026));
+    assert_eq!(error.outcome(), Outcome::Failed(Disposition::Permanent));
+    assert!(sends(&base).await.is_empty());
+
+    set_faults(&base, json!({"error_rate": 0.0, "lost_response_rate": 1.0})).await;
+    let lost = graph.send_text(&message("lost")).await.expect_err("no answer");
+    assert_eq!(lost.outcome(), Outcome::Uncertain, "{lost:?}");
+
+    set_faults(&base, json!({"lost_response_rate": 0.0, "reset_rate": 1.0})).await;
+    let reset = graph.send_text(&message("reset")).await.expect_err("reset");
+    assert_eq!(reset.outcome(), Outcome::Uncertain, "{reset:?}");
+    let answers: Vec<String> = sends(&base).await.into_iter().map(|s| s.answer).collect();
+    assert_eq!(answers, ["lost", "reset"], "both were accepted and recorded");
+
+    set_faults(&base, json!({"reset_rate": 0.0, "max_per_second": 1})).await;
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        codes.push(graph.send_text(&message("fast")).await.err().and_then(|e| e.code()));
+    }
+    assert!(codes.contains(&Some(130429)), "{codes:?}");
+}
+
+#[tokio::test]
+async fn nothing_listens_on_a_closed_port_so_the_request_is_not_sent() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let error = client(&format!("http://127.0.0.1:{port}"), "t")
+        .send_text(&message("hi"))
+        .await
+        .expect_err("refused");
+    assert!(matches!(error, SendError::NotSent(_)), "{error:?}");
+    assert_eq!(error.outcome(), Outcome::Failed(Disposition::Transient));
+}

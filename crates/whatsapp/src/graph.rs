@@ -1,0 +1,237 @@
+//! The Graph API client: `POST {base}/{version}/{phone_number_id}/messages`.
+
+use std::time::Duration;
+
+use domain::Secret;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::errors;
+
+/// A text reply to send.
+#[derive(Debug, Clone)]
+pub struct TextMessage<'a> {
+    /// The business number's Graph API id.
+    pub phone_number_id: &'a str,
+    /// The customer's WhatsApp id (digits, with or without `+`).
+    pub to: &'a str,
+    /// The text (at most 4,096 characters).
+    pub body: &'a str,
+    /// The inbound message this answers, shown as a quoted reply.
+    pub reply_to: Option<&'a str>,
+    /// Echoed back in status webhooks (`biz_opaque_callback_data`).
+    pub callback_data: &'a str,
+}
+
+/// Why a send did not return a wamid.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SendError {
+    /// Meta answered with its error envelope.
+    #[error("Graph API error {code}: {message}")]
+    Api {
+        /// Meta's error code.
+        code: i64,
+        /// Meta's error subcode.
+        subcode: Option<i64>,
+        /// Meta's message (never customer data).
+        message: String,
+        /// The HTTP status.
+        status: u16,
+        /// `Retry-After`, when sent.
+        retry_after: Option<Duration>,
+    },
+    /// An HTTP error without Meta's envelope (a proxy's 502, say).
+    #[error("HTTP {status} without a Graph API error")]
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// `Retry-After`, when sent.
+        retry_after: Option<Duration>,
+    },
+    /// The request was never sent (no connection could be made): safe to retry.
+    #[error("request not sent: {0}")]
+    NotSent(String),
+    /// The request may have reached Meta, but no answer came (timeout, connection reset,
+    /// unreadable answer): the message may have been sent.
+    #[error("outcome unknown: {0}")]
+    Unknown(String),
+}
+
+/// What the caller should do about a [`SendError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Failed in a way that calls for the [`errors::Disposition`].
+    Failed(errors::Disposition),
+    /// Nobody knows whether the message went out.
+    Uncertain,
+}
+
+impl SendError {
+    /// What to do: by Meta's code when there is one; 5xx and 429 without a code are
+    /// transient, other 4xx permanent; unsent requests transient; unknown outcomes uncertain.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Self::Api { code, .. } => Outcome::Failed(errors::disposition(*code)),
+            Self::Http { status: 429, .. } => Outcome::Failed(errors::Disposition::Throttled),
+            Self::Http { status, .. } if *status >= 500 => Outcome::Failed(errors::Disposition::Transient),
+            Self::Http { .. } => Outcome::Failed(errors::Disposition::Permanent),
+            Self::NotSent(_) => Outcome::Failed(errors::Disposition::Transient),
+            Self::Unknown(_) => Outcome::Uncertain,
+        }
+    }
+
+    /// The code stored on the row (the HTTP status when Meta sent no code).
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            Self::Api { code, .. } => Some(*code),
+            Self::Http { status, .. } => Some(i64::from(*status)),
+            Self::NotSent(_) | Self::Unknown(_) => None,
+        }
+    }
+
+    /// How long Meta asked us to wait.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Api { retry_after, .. } | Self::Http { retry_after, .. } => *retry_after,
+            Self::NotSent(_) | Self::Unknown(_) => None,
+        }
+    }
+}
+
+/// Sends messages through the Graph API.
+#[derive(Clone)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    base_url: String,
+    version: String,
+    token: Secret,
+}
+
+impl std::fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphClient")
+            .field("base_url", &self.base_url)
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+struct Accepted {
+    messages: Vec<AcceptedMessage>,
+}
+
+#[derive(Deserialize)]
+struct AcceptedMessage {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: ApiErrorBody,
+}
+
+#[derive(Deserialize)]
+struct ApiErrorBody {
+    code: i64,
+    error_subcode: Option<i64>,
+    #[serde(default)]
+    message: String,
+}
+
+impl GraphClient {
+    /// A client for `base_url` (e.g. `https://graph.facebook.com`) and `version` (e.g.
+    /// `v25.0`), giving up on a request after `timeout`.
+    pub fn new(
+        base_url: &str,
+        version: &str,
+        token: Secret,
+        timeout: Duration,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()?;
+        Ok(Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            version: version.trim_matches('/').to_owned(),
+            token,
+        })
+    }
+
+    /// Sends a text and returns the wamid Meta assigned.
+    pub async fn send_text(&self, message: &TextMessage<'_>) -> Result<String, SendError> {
+        let url = format!("{}/{}/{}/messages", self.base_url, self.version, message.phone_number_id);
+        let to = if message.to.starts_with('+') { message.to.to_owned() } else { format!("+{}", message.to) };
+        let mut body = json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "text",
+            "biz_opaque_callback_data": message.callback_data,
+            "text": { "preview_url": false, "body": message.body },
+        });
+        if let Some(reply_to) = message.reply_to {
+            body["context"] = json!({ "message_id": reply_to });
+        }
+        let response =
+            self.http.post(&url).bearer_auth(self.token.expose()).json(&body).send().await.map_err(|e| {
+                if e.is_connect() {
+                    SendError::NotSent(e.to_string())
+                } else {
+                    SendError::Unknown(e.to_string())
+                }
+            })?;
+        let status = response.status().as_u16();
+        let retry_after =
+            errors::retry_after(response.headers().get("retry-after").and_then(|v| v.to_str().ok()));
+        let bytes = response.bytes().await.map_err(|e| SendError::Unknown(e.to_string()))?;
+        if (200..300).contains(&status) {
+            let accepted: Accepted = serde_json::from_slice(&bytes)
+                .map_err(|e| SendError::Unknown(format!("unreadable success answer: {e}")))?;
+            return accepted
+                .messages
+                .into_iter()
+                .next()
+                .map(|m| m.id)
+                .ok_or_else(|| SendError::Unknown("success answer without a message id".to_owned()));
+        }
+        match serde_json::from_slice::<ErrorEnvelope>(&bytes) {
+            Ok(envelope) => Err(SendError::Api {
+                code: envelope.error.code,
+                subcode: envelope.error.error_subcode,
+                message: envelope.error.message,
+                status,
+                retry_after,
+            }),
+            Err(_) => Err(SendError::Http { status, retry_after }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::errors::Disposition;
+
+    #[test]
+    fn outcomes_follow_codes_then_statuses() {
+        let api = |code| SendError::Api {
+            code,
+            subcode: None,
+            message: String::new(),
+            status: 400,
+            retry_after: None,
+        };
+        assert_eq!(api(131026).outcome(), Outcome::Failed(Disposition::Permanent));
+        assert_eq!(api(130429).outcome(), Outcome::Failed(Disposition::Throttled));
+        let http = |status| SendError::Http { status, retry_after: None };
+        assert_eq!(http(502).outcome(), Outcome::Failed(Disposition::Transient));
+        assert_eq!(http(429).outcome(), Outcome::Failed(Disposition::Throttled));
+        assert_eq!(http(404).outcome(), Outcome::Failed(Disposition::Permanent));
+        assert_eq!(SendError::NotSent("refused".into()).outcome(), Outcome::Failed(Disposition::Transient));
+        assert_eq!(SendError::Unknown("timeout".into()).outcome(), Outcome::Uncertain);
+    }
+}
