@@ -8,8 +8,8 @@ use domain::Secret;
 use store::DbArgs;
 use telemetry::TelemetryArgs;
 
-use crate::retry_policy::RetryPolicy;
 use crate::runner::RunnerSettings;
+use worker::RetryPolicy;
 
 /// Runs outbound jobs: for each inbound message, decides the next question and writes the
 /// reply exactly once.

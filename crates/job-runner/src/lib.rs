@@ -10,7 +10,6 @@
 pub mod config;
 mod http;
 mod process;
-pub mod retry_policy;
 pub mod runner;
 mod startup;
 
@@ -18,7 +17,6 @@ use anyhow::Context;
 pub use config::{Cli, Command, RunOnceConfig, RunnerArgs, ServeConfig};
 pub use runner::{Runner, RunnerSettings, Summary};
 pub use startup::Application;
-use store::{DbPool, StoreError};
 use worker::CancellationToken;
 
 /// `run-once`: runs due jobs (and, with `--drain-for`, new ones as they arrive) and returns
@@ -26,7 +24,7 @@ use worker::CancellationToken;
 pub async fn run_once(config: RunOnceConfig) -> anyhow::Result<Summary> {
     let pool =
         store::build_pool(&config.runner.db.database_url, &config.runner.db.pool_settings("job-runner"))?;
-    check_migrations(&pool).await?;
+    store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;
     let runner = Runner::new(pool, config.runner.settings());
     let stop = CancellationToken::new();
     let signals = tokio::spawn(worker::stop_on_signal(stop.clone()));
@@ -42,22 +40,4 @@ pub async fn run_once(config: RunOnceConfig) -> anyhow::Result<Summary> {
     }
     signals.abort();
     summary.context("running jobs")
-}
-
-/// Refuses to run against a database behind this binary's migrations; an unreachable
-/// database is only logged (the service waits for it).
-async fn check_migrations(pool: &DbPool) -> anyhow::Result<()> {
-    let checked = async {
-        let mut conn = store::connection(pool).await?;
-        store::migrations::ensure_current(&mut conn).await
-    }
-    .await;
-    match checked {
-        Ok(()) => Ok(()),
-        Err(StoreError::Unavailable(reason)) => {
-            tracing::warn!(%reason, "database unreachable at start; waiting for it");
-            Ok(())
-        }
-        Err(e) => Err(e).context("database is not ready for this version"),
-    }
 }

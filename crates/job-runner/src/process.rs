@@ -8,7 +8,7 @@ use store::jobs::{self, ClaimedJob, Completion, JobResult, LeadUpdate, NewNotifi
 use store::{DbPool, StoreError};
 use tracing::Instrument;
 
-use crate::retry_policy::RetryPolicy;
+use worker::RetryPolicy;
 
 /// How one job ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

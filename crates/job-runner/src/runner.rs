@@ -10,7 +10,7 @@ use tracing::Instrument;
 use worker::{CancellationToken, LoopSettings, Queue, Wake};
 
 use crate::process::{Outcome, run_job};
-use crate::retry_policy::RetryPolicy;
+use worker::RetryPolicy;
 
 /// How a runner claims and runs jobs.
 #[derive(Debug, Clone)]

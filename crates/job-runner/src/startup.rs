@@ -38,7 +38,7 @@ impl Application {
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
         let pool =
             store::build_pool(&config.runner.db.database_url, &config.runner.db.pool_settings("job-runner"))?;
-        crate::check_migrations(&pool).await?;
+        store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;
         let runner = Runner::new(pool.clone(), config.runner.settings());
         let listener = TcpListener::bind(config.bind_addr)
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;

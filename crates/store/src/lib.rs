@@ -9,11 +9,13 @@ pub mod jobs;
 pub mod listen;
 pub mod migrations;
 pub mod notifications;
+pub mod outbound;
 mod pool;
 mod prepared;
 pub mod schema;
 pub mod transcripts;
 
+pub use diesel_async::AsyncPgConnection;
 pub use error::StoreError;
 pub use pool::{DbArgs, DbPool, PoolSettings, PooledConnection, build_pool, connection};
 

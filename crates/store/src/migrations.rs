@@ -74,3 +74,21 @@ pub async fn ensure_current(conn: &mut AsyncPgConnection) -> Result<(), StoreErr
         n => Err(StoreError::PendingMigrations(n)),
     }
 }
+
+/// The start-up check every service runs: refuses a database behind this binary's
+/// migrations; an unreachable database is only logged (the service answers "unavailable"
+/// until it is back, and recovers by itself).
+pub async fn refuse_if_behind(pool: &crate::DbPool) -> Result<(), StoreError> {
+    let checked = async {
+        let mut conn = crate::connection(pool).await?;
+        ensure_current(&mut conn).await
+    }
+    .await;
+    match checked {
+        Err(StoreError::Unavailable(reason)) => {
+            tracing::warn!(%reason, "database unreachable at start; waiting for it");
+            Ok(())
+        }
+        other => other,
+    }
+}

@@ -106,6 +106,17 @@ diesel::table! {
         read_at -> Nullable<Timestamptz>,
         failed_at -> Nullable<Timestamptz>,
         uncertain_at -> Nullable<Timestamptz>,
+        uncertain_resends -> Int4,
+    }
+}
+
+diesel::table! {
+    sender_throttle (phone_number_id) {
+        phone_number_id -> Text,
+        paused_until -> Timestamptz,
+        reason -> Text,
+        error_code -> Nullable<Int4>,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -157,4 +168,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbound_message_log,
     message_status_event,
     notification,
+    sender_throttle,
 );

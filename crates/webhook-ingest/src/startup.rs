@@ -7,7 +7,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use store::{DbPool, StoreError};
+use store::DbPool;
 
 use crate::config::IngestConfig;
 use crate::routes;
@@ -31,7 +31,7 @@ impl Application {
     pub async fn build(config: IngestConfig) -> anyhow::Result<Self> {
         config.validate()?;
         let pool = store::build_pool(&config.db.database_url, &config.db.pool_settings("webhook-ingest"))?;
-        check_migrations(&pool).await?;
+        store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;
 
         let listener = TcpListener::bind(config.bind_addr)
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
@@ -73,21 +73,5 @@ impl Application {
         self.server.await?;
         tracing::info!("stopped");
         Ok(())
-    }
-}
-
-async fn check_migrations(pool: &DbPool) -> anyhow::Result<()> {
-    let checked = async {
-        let mut conn = store::connection(pool).await?;
-        store::migrations::ensure_current(&mut conn).await
-    }
-    .await;
-    match checked {
-        Ok(()) => Ok(()),
-        Err(StoreError::Unavailable(reason)) => {
-            tracing::warn!(%reason, "database unreachable at start; answering 503 until it is back");
-            Ok(())
-        }
-        Err(e) => Err(e).context("database is not ready for this version"),
     }
 }

@@ -6,12 +6,15 @@
 //! interval, and on stop finishes in-flight items within a grace period, giving back the
 //! ones still running.
 
+mod retry_policy;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
+pub use retry_policy::RetryPolicy;
 use store::StoreError;
 use store::listen::Listener;
 use tokio::sync::{Notify, Semaphore};

@@ -5,12 +5,12 @@ use std::time::Duration;
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use job_runner::retry_policy::RetryPolicy;
 use job_runner::{Runner, RunnerSettings};
 use store::DbPool;
 use store::ingest::{InboundRecord, IngestBatch};
 use testkit::TestDb;
 use testkit::payloads::{PHONE_NUMBER_ID, unique_wamid};
+use worker::RetryPolicy;
 
 pub fn settings() -> RunnerSettings {
     RunnerSettings {

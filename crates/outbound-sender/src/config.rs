@@ -1,0 +1,126 @@
+//! Command line and environment.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use domain::Secret;
+use store::DbArgs;
+use store::outbound::UncertainPolicy;
+use telemetry::TelemetryArgs;
+
+/// Sends queued replies to the WhatsApp Cloud API, exactly once and in order.
+#[derive(Debug, Parser)]
+#[command(name = "outbound-sender", version)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Logging and tracing.
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send replies as they are queued (LISTEN/NOTIFY, with polling as a fallback) until
+    /// SIGTERM, serving health checks and metrics.
+    Serve(Box<SenderConfig>),
+    /// Apply the embedded database migrations and exit.
+    Migrate {
+        /// Postgres connection URL.
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: String,
+    },
+}
+
+/// What to do with a send whose outcome stayed unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyArg {
+    /// Send it again once the window passed without a delivery status.
+    Resend,
+    /// Keep it and notify staff.
+    Hold,
+}
+
+impl From<PolicyArg> for UncertainPolicy {
+    fn from(p: PolicyArg) -> Self {
+        match p {
+            PolicyArg::Resend => Self::Resend,
+            PolicyArg::Hold => Self::Hold,
+        }
+    }
+}
+
+/// Everything `serve` needs.
+#[derive(Debug, Clone, Args)]
+pub struct SenderConfig {
+    /// Database connection and pool.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address of the health and metrics endpoints.
+    #[arg(long, env = "BIND_ADDR", default_value = "0.0.0.0:8082")]
+    pub bind_addr: SocketAddr,
+    /// Graph API base URL (the real API, or whatsapp-fake).
+    #[arg(long, env = "WHATSAPP_API_BASE_URL", default_value = "https://graph.facebook.com")]
+    pub api_base_url: String,
+    /// Graph API version.
+    #[arg(long, env = "WHATSAPP_API_VERSION", default_value = "v25.0")]
+    pub api_version: String,
+    /// System-user access token for the Graph API.
+    #[arg(long, env = "WHATSAPP_ACCESS_TOKEN", hide_env_values = true)]
+    pub access_token: Secret,
+    /// Sends in flight at once.
+    #[arg(long, env = "SEND_CONCURRENCY", default_value_t = 8)]
+    pub concurrency: usize,
+    /// Most replies claimed per query.
+    #[arg(long, env = "SEND_BATCH_SIZE", default_value_t = 32)]
+    pub batch_size: usize,
+    /// How long the Graph API may take to answer, in seconds; no answer makes the send
+    /// uncertain.
+    #[arg(long, env = "SEND_TIMEOUT_SECS", default_value_t = 15)]
+    pub timeout_secs: u64,
+    /// How often to look for due replies without a notification, in milliseconds.
+    #[arg(long, env = "SEND_POLL_INTERVAL_MS", default_value_t = 1000)]
+    pub poll_interval_ms: u64,
+    /// Delay before the first retry of a transient error, in milliseconds; doubles each
+    /// attempt (Meta's Retry-After wins when longer).
+    #[arg(long, env = "SEND_RETRY_BASE_MS", default_value_t = 1000)]
+    pub retry_base_ms: u64,
+    /// Longest delay between retries, in milliseconds.
+    #[arg(long, env = "SEND_RETRY_MAX_MS", default_value_t = 300_000)]
+    pub retry_max_ms: u64,
+    /// How long an uncertain send waits for a status webhook before the policy applies.
+    #[arg(long, env = "SEND_UNCERTAIN_WINDOW_SECS", default_value_t = 120)]
+    pub uncertain_window_secs: u64,
+    /// What to do when that window passes.
+    #[arg(long, env = "SEND_UNCERTAIN_POLICY", value_enum, default_value_t = PolicyArg::Resend)]
+    pub uncertain_policy: PolicyArg,
+    /// Sends per second per business number from this process (Meta's default: 80).
+    #[arg(long, env = "SEND_RATE_PER_SECOND", default_value_t = 80)]
+    pub rate_per_second: u32,
+    /// How long every replica pauses a business number after a throughput-limit error when
+    /// Meta gives no Retry-After, in seconds.
+    #[arg(long, env = "SEND_THROTTLE_PAUSE_SECS", default_value_t = 2)]
+    pub throttle_pause_secs: u64,
+    /// How long every replica pauses a business number after an access-token error, in
+    /// seconds.
+    #[arg(long, env = "SEND_AUTH_PAUSE_SECS", default_value_t = 300)]
+    pub auth_pause_secs: u64,
+    /// Seconds to finish in-flight sends after SIGTERM.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 25)]
+    pub shutdown_timeout_secs: u64,
+}
+
+impl SenderConfig {
+    /// The HTTP timeout.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs.max(1))
+    }
+
+    /// The lease of a claimed send: the HTTP call must end well inside it.
+    pub fn lease(&self) -> Duration {
+        self.timeout() * 2 + Duration::from_secs(5)
+    }
+}

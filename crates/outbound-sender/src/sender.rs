@@ -1,0 +1,285 @@
+//! Sending one claimed reply, and ending it in exactly one fenced state.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use domain::callback::outbound_callback_data;
+use domain::text_policy::sanitize;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use store::outbound::{self, ClaimedSend, Retried, UncertainPolicy};
+use store::{AsyncPgConnection, DbPool, StoreError};
+use tracing::Instrument;
+use whatsapp::errors::Disposition;
+use whatsapp::graph::{GraphClient, Outcome, SendError, TextMessage};
+use worker::{Queue, RetryPolicy};
+
+/// How sends are made and ended.
+#[derive(Debug, Clone)]
+pub struct SendSettings {
+    /// Lease of a claim (outlasts the HTTP timeout).
+    pub lease: Duration,
+    /// How long an uncertain send waits for a status webhook.
+    pub uncertain_window: Duration,
+    /// What happens after that.
+    pub uncertain_policy: UncertainPolicy,
+    /// Retry delays of transient errors.
+    pub retry: RetryPolicy,
+    /// Pause of a business number after a throughput error without Retry-After.
+    pub throttle_pause: Duration,
+    /// Pause of a business number after an access-token error.
+    pub auth_pause: Duration,
+    /// Sends per second per business number from this process.
+    pub rate_per_second: u32,
+}
+
+/// Sends queued replies.
+#[derive(Clone)]
+pub struct Sender {
+    pool: DbPool,
+    client: GraphClient,
+    settings: Arc<SendSettings>,
+    limiter: Arc<DefaultKeyedRateLimiter<String>>,
+}
+
+impl Sender {
+    /// A sender on `pool` through `client`.
+    pub fn new(pool: DbPool, client: GraphClient, settings: SendSettings) -> Self {
+        let rate = NonZeroU32::new(settings.rate_per_second).unwrap_or(NonZeroU32::MIN);
+        let limiter = Arc::new(RateLimiter::keyed(Quota::per_second(rate)));
+        Self { pool, client, settings: Arc::new(settings), limiter }
+    }
+
+    async fn send(&self, send: ClaimedSend) {
+        let span = tracing::info_span!(
+            "outbound.send",
+            outbound_id = send.id,
+            outbound_key = send.dedupe_key.as_str(),
+            request_id = send.request_id.as_deref().unwrap_or(""),
+            conversation_id = send.conversation_id,
+            attempt = send.attempts,
+        );
+        telemetry::propagation::continue_trace(&span, send.traceparent.as_deref());
+        async {
+            metrics::histogram!("outbound_queue_wait_seconds").record(send.waited_secs);
+            if let Err(e) = self.deliver(&send).await {
+                // The lease will expire and upkeep will mark the send uncertain.
+                tracing::error!(error = %e, "cannot record the outcome of a send");
+            }
+        }
+        .instrument(span)
+        .await;
+    }
+
+    async fn deliver(&self, send: &ClaimedSend) -> Result<(), StoreError> {
+        let Some(wa_id) = send.wa_id.as_deref() else {
+            return self.fail(send, None, "the customer has no phone number to send to").await;
+        };
+        if !send.in_service_window {
+            return self
+                .fail(
+                    send,
+                    Some(131047),
+                    "outside the 24-hour customer-service window: not sent (a template is needed)",
+                )
+                .await;
+        }
+        let sanitized = sanitize(&send.body);
+        if sanitized.blocked {
+            tracing::warn!(request_id = send.request_id.as_deref().unwrap_or(""), "Blocked service list");
+            metrics::counter!("outbound_service_lists_blocked_total").increment(1);
+        }
+        self.limiter.until_key_ready(&send.phone_number_id).await;
+        tracing::info!(
+            request_id = send.request_id.as_deref().unwrap_or(""),
+            outbound_key = send.dedupe_key.as_str(),
+            "Sending outbound"
+        );
+        let callback = outbound_callback_data(send.id);
+        let message = TextMessage {
+            phone_number_id: &send.phone_number_id,
+            to: wa_id,
+            body: &sanitized.text,
+            reply_to: send.reply_to_provider_message_id.as_deref(),
+            callback_data: &callback,
+        };
+        let started = Instant::now();
+        let result =
+            self.client.send_text(&message).instrument(tracing::info_span!("provider.request")).await;
+        metrics::histogram!("outbound_send_duration_seconds").record(started.elapsed().as_secs_f64());
+        let mut conn = store::connection(&self.pool).await?;
+        match result {
+            Ok(wamid) => {
+                if outbound::record_sent(&mut conn, send, &wamid).await? {
+                    tracing::info!("outbound sent");
+                    metrics::counter!("outbound_sent_total").increment(1);
+                } else {
+                    tracing::warn!("sent, but another sender holds the row now: it may be sent twice");
+                }
+                Ok(())
+            }
+            Err(error) => self.handle_error(&mut conn, send, &error).await,
+        }
+    }
+
+    async fn handle_error(
+        &self,
+        conn: &mut AsyncPgConnection,
+        send: &ClaimedSend,
+        error: &SendError,
+    ) -> Result<(), StoreError> {
+        let code = error.code().and_then(|c| i32::try_from(c).ok());
+        let code_label = code.map_or_else(|| "none".to_owned(), |c| c.to_string());
+        metrics::counter!("provider_errors_total", "code" => code_label).increment(1);
+        let text = error.to_string();
+        match error.outcome() {
+            Outcome::Uncertain => {
+                tracing::warn!(error = %text, "no answer from the Graph API: the send is uncertain");
+                metrics::counter!("outbound_uncertain_total").increment(1);
+                outbound::mark_uncertain(conn, send, self.settings.uncertain_window, &text).await?;
+            }
+            Outcome::Failed(Disposition::Transient) => {
+                let backoff = self.settings.retry.delay_after(u32::try_from(send.attempts).unwrap_or(1));
+                let delay = error.retry_after().map_or(backoff, |asked| asked.max(backoff));
+                self.retry(conn, send, delay, code, false, &text).await?;
+            }
+            Outcome::Failed(Disposition::Throttled) => {
+                let pause = error.retry_after().unwrap_or(self.settings.throttle_pause);
+                tracing::warn!(error = %text, pause_ms = pause.as_millis() as u64, "throughput limit: pausing this business number");
+                outbound::pause_number(conn, &send.phone_number_id, pause, "throughput limit", code).await?;
+                self.retry(conn, send, pause, code, true, &text).await?;
+            }
+            Outcome::Failed(Disposition::Permanent) => {
+                self.fail_on(conn, send, code, &text).await?;
+            }
+            Outcome::Failed(Disposition::Auth) => {
+                tracing::error!(
+                    error = %text,
+                    pause_secs = self.settings.auth_pause.as_secs(),
+                    "ACCESS TOKEN REJECTED by the Graph API: sending is paused for this business number; \
+                     fix WHATSAPP_ACCESS_TOKEN"
+                );
+                outbound::pause_number(
+                    conn,
+                    &send.phone_number_id,
+                    self.settings.auth_pause,
+                    "access token rejected",
+                    code,
+                )
+                .await?;
+                self.fail_on(conn, send, code, &text).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn retry(
+        &self,
+        conn: &mut AsyncPgConnection,
+        send: &ClaimedSend,
+        delay: Duration,
+        code: Option<i32>,
+        throttled: bool,
+        text: &str,
+    ) -> Result<(), StoreError> {
+        match outbound::retry(conn, send, delay, code, throttled, text).await? {
+            Retried::Requeued => {
+                tracing::warn!(
+                    error = text,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "send failed; will retry"
+                );
+                metrics::counter!("outbound_retried_total").increment(1);
+            }
+            Retried::Failed => {
+                tracing::error!(error = text, "send failed on its last attempt");
+                metrics::counter!("outbound_failed_total").increment(1);
+            }
+            Retried::NotOurs => tracing::warn!("the row is no longer ours"),
+        }
+        Ok(())
+    }
+
+    async fn fail(&self, send: &ClaimedSend, code: Option<i32>, text: &str) -> Result<(), StoreError> {
+        let mut conn = store::connection(&self.pool).await?;
+        self.fail_on(&mut conn, send, code, text).await
+    }
+
+    async fn fail_on(
+        &self,
+        conn: &mut AsyncPgConnection,
+        send: &ClaimedSend,
+        code: Option<i32>,
+        text: &str,
+    ) -> Result<(), StoreError> {
+        if outbound::fail(conn, send, code, text).await? {
+            tracing::error!(error = text, error_code = code, "send failed for good; staff notified");
+            metrics::counter!("outbound_failed_total").increment(1);
+        }
+        Ok(())
+    }
+}
+
+impl Queue for Sender {
+    type Item = ClaimedSend;
+
+    fn id(send: &ClaimedSend) -> i64 {
+        send.id
+    }
+
+    async fn claim(&self, limit: usize) -> Result<Vec<ClaimedSend>, StoreError> {
+        let span = tracing::info_span!("outbound.claim", requested = limit);
+        async {
+            let mut conn = store::connection(&self.pool).await?;
+            let claimed =
+                outbound::claim(&mut conn, i64::try_from(limit).unwrap_or(i64::MAX), self.settings.lease)
+                    .await?;
+            metrics::counter!("outbound_claimed_total").increment(claimed.len() as u64);
+            Ok(claimed)
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn run(&self, send: ClaimedSend) {
+        self.send(send).await;
+    }
+
+    /// A send still in flight at shutdown may have reached Meta: it becomes uncertain.
+    async fn release(&self, send: ClaimedSend) {
+        let marked = async {
+            let mut conn = store::connection(&self.pool).await?;
+            outbound::mark_uncertain(
+                &mut conn,
+                &send,
+                self.settings.uncertain_window,
+                "stopped during the send",
+            )
+            .await
+        }
+        .await;
+        if let Err(e) = marked {
+            tracing::warn!(outbound_id = send.id, error = %e, "cannot mark uncertain; upkeep will");
+        }
+    }
+
+    async fn upkeep(&self) {
+        let done = async {
+            let mut conn = store::connection(&self.pool).await?;
+            outbound::upkeep(&mut conn, self.settings.uncertain_window, self.settings.uncertain_policy).await
+        }
+        .await;
+        match done {
+            Ok(upkeep) if upkeep.stalled + upkeep.unsettled > 0 => {
+                tracing::warn!(
+                    stalled = upkeep.stalled,
+                    unsettled = upkeep.unsettled,
+                    policy = ?self.settings.uncertain_policy,
+                    "uncertain sends handled"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sender upkeep failed"),
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! `serve`: the send loop, its LISTEN connection and the health and metrics endpoints,
+//! stopped together.
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use store::jobs::OUTBOUND_MESSAGE_CHANNEL;
+use whatsapp::graph::GraphClient;
+use worker::{CancellationToken, LoopSettings, RetryPolicy, Wake};
+
+use crate::config::SenderConfig;
+use crate::sender::{SendSettings, Sender};
+
+/// A bound, not yet running, `outbound-sender serve`.
+pub struct Application {
+    addr: SocketAddr,
+    server: Server,
+    sender: Sender,
+    loop_settings: LoopSettings,
+    database_url: String,
+    stop: CancellationToken,
+}
+
+impl Application {
+    /// Checks the database is not behind this binary's migrations (when reachable) and
+    /// binds the HTTP listener.
+    pub async fn build(config: SenderConfig) -> anyhow::Result<Self> {
+        let pool = store::build_pool(&config.db.database_url, &config.db.pool_settings("outbound-sender"))?;
+        store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;
+        let client = GraphClient::new(
+            &config.api_base_url,
+            &config.api_version,
+            config.access_token.clone(),
+            config.timeout(),
+        )
+        .context("building the Graph API client")?;
+        let settings = SendSettings {
+            lease: config.lease(),
+            uncertain_window: Duration::from_secs(config.uncertain_window_secs),
+            uncertain_policy: config.uncertain_policy.into(),
+            retry: RetryPolicy {
+                base: Duration::from_millis(config.retry_base_ms),
+                max: Duration::from_millis(config.retry_max_ms.max(config.retry_base_ms)),
+            },
+            throttle_pause: Duration::from_secs(config.throttle_pause_secs),
+            auth_pause: Duration::from_secs(config.auth_pause_secs),
+            rate_per_second: config.rate_per_second,
+        };
+        let sender = Sender::new(pool.clone(), client, settings);
+        let listener = TcpListener::bind(config.bind_addr)
+            .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
+        let addr = listener.local_addr()?;
+        let grace = Duration::from_secs(config.shutdown_timeout_secs);
+        let pool_data = web::Data::new(pool);
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(telemetry::request_id::middleware))
+                .app_data(pool_data.clone())
+                .configure(http_kit::ops::configure)
+        })
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(grace.as_secs())
+        .listen(listener)?
+        .run();
+        tracing::info!(addr = %addr, "listening");
+        let loop_settings = LoopSettings {
+            concurrency: config.concurrency.max(1),
+            batch_size: config.batch_size.max(1),
+            poll_interval: Duration::from_millis(config.poll_interval_ms.max(10)),
+            grace,
+        };
+        Ok(Self {
+            addr,
+            server,
+            sender,
+            loop_settings,
+            database_url: config.db.database_url,
+            stop: CancellationToken::new(),
+        })
+    }
+
+    /// The address of the health and metrics endpoints.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Sends until SIGTERM or SIGINT; then stops claiming, finishes in-flight sends (those
+    /// still running at the end of the grace period become uncertain) and stops.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Self { server, sender, loop_settings, database_url, stop, .. } = self;
+        let handle = server.handle();
+        let server = tokio::spawn(server);
+        let wake = Wake::default();
+        let listening =
+            tokio::spawn(worker::listen(database_url, OUTBOUND_MESSAGE_CHANNEL, wake.clone(), stop.clone()));
+        let signals = tokio::spawn(worker::stop_on_signal(stop.clone()));
+        worker::serve(sender, loop_settings, wake, stop.clone()).await;
+        stop.cancel();
+        handle.stop(true).await;
+        let _ = listening.await;
+        signals.abort();
+        server.await??;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
