@@ -4,12 +4,14 @@
 //!   unprivileged user when the process is root), removed when the process ends;
 //! - [`db`]: a fresh, migrated database per test;
 //! - [`service`]: start a service binary on port 0 and learn its address;
-//! - [`payloads`]: signed webhook bodies of every message and status type.
+//! - [`payloads`]: signed webhook bodies of every message and status type;
+//! - [`stack`]: the four services as real processes wired to each other.
 
 pub mod db;
 pub mod payloads;
 pub mod postgres;
 pub mod service;
+pub mod stack;
 
 pub use db::TestDb;
 pub use postgres::{ClusterOptions, PgCluster};

@@ -198,3 +198,25 @@ fn listening_addr(line: &str) -> Option<SocketAddr> {
     }
     fields.get("addr")?.as_str()?.parse().ok()
 }
+
+/// The directory of the workspace's binaries, next to the running test or tool
+/// (`target/<profile>/`). `cargo test --workspace` builds every service binary before
+/// running tests.
+pub fn workspace_bin_dir() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("cannot find the running executable: {e}"));
+    let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir
+}
+
+/// The path of the workspace binary `name`.
+///
+/// # Panics
+/// When the binary has not been built.
+pub fn workspace_binary(name: &str) -> std::path::PathBuf {
+    let path = workspace_bin_dir().join(name);
+    assert!(path.is_file(), "{} is not built; run `cargo build --workspace` first", path.display());
+    path
+}

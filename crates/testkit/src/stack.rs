@@ -1,0 +1,157 @@
+//! The whole pipeline as real processes, wired to each other on one database:
+//! webhook-ingest, job-runner `serve`, outbound-sender and whatsapp-fake (which posts its
+//! status webhooks back to ingest).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::payloads::{self, APP_SECRET, VERIFY_TOKEN};
+use crate::service::ChildService;
+
+/// The access token the sender presents to the fake.
+pub const FAKE_ACCESS_TOKEN: &str = "fake-access-token";
+
+/// Extra environment for each process, on top of the wiring.
+#[derive(Debug, Clone, Default)]
+pub struct StackOptions {
+    /// For whatsapp-fake (`FAKE_*` faults).
+    pub fake: Vec<(String, String)>,
+    /// For job-runner.
+    pub runner: Vec<(String, String)>,
+    /// For outbound-sender.
+    pub sender: Vec<(String, String)>,
+}
+
+/// The four services, running.
+pub struct Stack {
+    /// webhook-ingest.
+    pub ingest: ChildService,
+    /// job-runner serve.
+    pub runner: ChildService,
+    /// outbound-sender serve.
+    pub sender: ChildService,
+    /// whatsapp-fake.
+    pub fake: ChildService,
+    bin_dir: PathBuf,
+    database_url: String,
+    options: StackOptions,
+    http: reqwest::Client,
+}
+
+impl Stack {
+    /// Starts the stack on `database_url` (migrated) with the binaries in `bin_dir`.
+    pub async fn start(bin_dir: &Path, database_url: &str, options: StackOptions) -> std::io::Result<Self> {
+        let ingest = start(
+            bin_dir,
+            "webhook-ingest",
+            database_url,
+            &[
+                ("WHATSAPP_APP_SECRET", APP_SECRET.to_owned()),
+                ("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN.to_owned()),
+            ],
+            &[],
+        )
+        .await?;
+        let fake_env = [
+            ("FAKE_INGEST_URL", ingest.url("/api/webhooks/whatsapp")),
+            ("FAKE_APP_SECRET", APP_SECRET.to_owned()),
+            ("FAKE_ACCESS_TOKEN", FAKE_ACCESS_TOKEN.to_owned()),
+        ];
+        let fake = start(bin_dir, "whatsapp-fake", database_url, &fake_env, &options.fake).await?;
+        let runner = start(
+            bin_dir,
+            "job-runner",
+            database_url,
+            &[("JOB_POLL_INTERVAL_MS", "200".to_owned())],
+            &options.runner,
+        )
+        .await?;
+        let sender = start_sender(bin_dir, database_url, &fake, &options).await?;
+        Ok(Self {
+            ingest,
+            runner,
+            sender,
+            fake,
+            bin_dir: bin_dir.to_owned(),
+            database_url: database_url.to_owned(),
+            options,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// Starts outbound-sender again (after a kill, say).
+    pub async fn restart_sender(&mut self) -> std::io::Result<()> {
+        self.sender = start_sender(&self.bin_dir, &self.database_url, &self.fake, &self.options).await?;
+        Ok(())
+    }
+
+    /// POSTs a webhook signed as Meta would; returns the HTTP status.
+    pub async fn deliver(&self, envelope: &Value) -> u16 {
+        let signed = payloads::signed(envelope);
+        self.http
+            .post(self.ingest.url("/api/webhooks/whatsapp"))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", signed.signature)
+            .body(signed.body)
+            .send()
+            .await
+            .map_or(0, |r| r.status().as_u16())
+    }
+
+    /// Every send the fake accepted, in arrival order.
+    pub async fn sends(&self) -> Vec<Value> {
+        let sends = self.http.get(self.fake.url("/_fake/sends")).send().await;
+        match sends {
+            Ok(r) => r.json::<Vec<Value>>().await.unwrap_or_default(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Waits (up to `timeout`) until the fake accepted at least `n` sends; returns them.
+    pub async fn wait_for_sends(&self, n: usize, timeout: Duration) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let sends = self.sends().await;
+            if sends.len() >= n || tokio::time::Instant::now() >= deadline {
+                return sends;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Changes the fake's faults (fields of `whatsapp_fake::Faults`).
+    pub async fn set_faults(&self, faults: &Value) -> bool {
+        let sent = self.http.put(self.fake.url("/_fake/faults")).json(faults).send().await;
+        sent.is_ok_and(|r| r.status().is_success())
+    }
+}
+
+async fn start_sender(
+    bin_dir: &Path,
+    database_url: &str,
+    fake: &ChildService,
+    options: &StackOptions,
+) -> std::io::Result<ChildService> {
+    let env = [
+        ("WHATSAPP_API_BASE_URL", fake.url("")),
+        ("WHATSAPP_ACCESS_TOKEN", FAKE_ACCESS_TOKEN.to_owned()),
+        ("SEND_POLL_INTERVAL_MS", "200".to_owned()),
+    ];
+    start(bin_dir, "outbound-sender", database_url, &env, &options.sender).await
+}
+
+async fn start(
+    bin_dir: &Path,
+    name: &str,
+    database_url: &str,
+    wiring: &[(&str, String)],
+    extra: &[(String, String)],
+) -> std::io::Result<ChildService> {
+    let mut env: Vec<(&str, &str)> = vec![("DATABASE_URL", database_url), ("RUST_LOG", "info")];
+    env.extend(wiring.iter().map(|(k, v)| (*k, v.as_str())));
+    env.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let args: &[&str] = if name == "whatsapp-fake" { &[] } else { &["serve"] };
+    ChildService::start(&bin_dir.join(name), args, &env).await
+}

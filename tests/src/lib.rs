@@ -1,0 +1,105 @@
+//! The pipeline under test: a fresh database and the four services running on it.
+
+use std::time::Duration;
+
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::Value;
+use testkit::TestDb;
+use testkit::payloads::{self, Customer, unique_wamid};
+use testkit::service::{workspace_bin_dir, workspace_binary};
+use testkit::stack::{Stack, StackOptions};
+
+/// A database with the whole stack on it.
+pub struct Pipeline {
+    /// The services.
+    pub stack: Stack,
+    /// Their database.
+    pub db: TestDb,
+}
+
+impl Pipeline {
+    /// Starts the stack on a fresh database; the options set faults and timings.
+    ///
+    /// # Panics
+    /// When a service does not start.
+    pub async fn start(options: StackOptions) -> Self {
+        let db = TestDb::new().await;
+        for service in ["webhook-ingest", "job-runner", "outbound-sender", "whatsapp-fake"] {
+            workspace_binary(service);
+        }
+        let bin_dir = workspace_bin_dir();
+        let stack = Stack::start(&bin_dir, db.url(), options).await.unwrap_or_else(|e| panic!("stack: {e}"));
+        Self { stack, db }
+    }
+
+    /// `customer` writes `text`; returns the inbound wamid.
+    ///
+    /// # Panics
+    /// When ingest does not answer 200.
+    pub async fn customer_says(&self, customer: &Customer, text: &str) -> String {
+        let wamid = unique_wamid();
+        let envelope = payloads::single_message(customer, payloads::text(customer, &wamid, text));
+        assert_eq!(self.stack.deliver(&envelope).await, 200, "ingest accepted {text:?}");
+        wamid
+    }
+
+    /// A query returning one `BIGINT` column `n`.
+    ///
+    /// # Panics
+    /// On a database error.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let mut conn = self.connect().await;
+        diesel::sql_query(sql).get_result::<Count>(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}")).n
+    }
+
+    /// A query returning one `TEXT` column `s`.
+    ///
+    /// # Panics
+    /// On a database error.
+    pub async fn strings(&self, sql: &str) -> Vec<String> {
+        let mut conn = self.connect().await;
+        let rows =
+            diesel::sql_query(sql).load::<Row>(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows.into_iter().map(|r| r.s).collect()
+    }
+
+    /// Waits (up to `timeout`) until `sql` counts `expected`; returns the last count.
+    pub async fn wait_for_count(&self, sql: &str, expected: i64, timeout: Duration) -> i64 {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let n = self.count(sql).await;
+            if n == expected || tokio::time::Instant::now() >= deadline {
+                return n;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn connect(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(self.db.url()).await.unwrap_or_else(|e| panic!("connect: {e}"))
+    }
+}
+
+/// The `callback_data` of each send, for counting sends per reply.
+pub fn callbacks(sends: &[Value]) -> Vec<String> {
+    sends.iter().filter_map(|s| s["callback_data"].as_str().map(str::to_owned)).collect()
+}
+
+/// `(key, value)` pairs as owned strings, for [`StackOptions`].
+pub fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Text)]
+    s: String,
+}
