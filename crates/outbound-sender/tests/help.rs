@@ -7,9 +7,20 @@ fn help_lists_every_option_with_its_environment_variable() {
     let output = Command::new(env!("CARGO_BIN_EXE_outbound-sender")).args(["serve", "--help"]).output();
     let help = String::from_utf8_lossy(&output.map(|o| o.stdout).unwrap_or_default()).into_owned();
     for variable in [
-        "DATABASE_URL", "BIND_ADDR", "WHATSAPP_API_BASE_URL", "WHATSAPP_API_VERSION", "WHATSAPP_ACCESS_TOKEN",
-        "SEND_CONCURRENCY", "SEND_TIMEOUT_SECS", "SEND_UNCERTAIN_WINDOW_SECS", "SEND_UNCERTAIN_POLICY",
-        "SEND_RATE_PER_SECOND", "SEND_AUTH_PAUSE_SECS", "LOG_FORMAT", "OTEL_EXPORTER_OTLP_ENDPOINT", "RUST_LOG",
+        "DATABASE_URL",
+        "BIND_ADDR",
+        "WHATSAPP_API_BASE_URL",
+        "WHATSAPP_API_VERSION",
+        "WHATSAPP_ACCESS_TOKEN",
+        "SEND_CONCURRENCY",
+        "SEND_TIMEOUT_SECS",
+        "SEND_UNCERTAIN_WINDOW_SECS",
+        "SEND_UNCERTAIN_POLICY",
+        "SEND_RATE_PER_SECOND",
+        "SEND_AUTH_PAUSE_SECS",
+        "LOG_FORMAT",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "RUST_LOG",
     ] {
         assert!(help.contains(variable), "{variable} missing from:\n{help}");
     }

@@ -14,15 +14,25 @@ pub struct DevArgs {
     /// Port of the job-runner's operator API.
     #[arg(long, default_value_t = 8081)]
     runner_port: u16,
+    /// Port of outbound-sender's health and metrics.
+    #[arg(long, default_value_t = 8082)]
+    sender_port: u16,
+    /// Port of whatsapp-fake, the Graph API double the sender talks to.
+    #[arg(long, default_value_t = 8090)]
+    fake_port: u16,
 }
 
 /// The secrets the local stack uses.
 const DEV_APP_SECRET: &str = "dev-app-secret";
 const DEV_VERIFY_TOKEN: &str = "dev-verify-token";
 const DEV_RUNNER_TOKEN: &str = "dev-runner-token";
+const DEV_ACCESS_TOKEN: &str = "dev-access-token";
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
-    let bin = workspace::build(false, &["webhook-ingest", "job-runner", "orchestrator-core"])?;
+    let bin = workspace::build(
+        false,
+        &["webhook-ingest", "job-runner", "outbound-sender", "whatsapp-fake", "orchestrator-core"],
+    )?;
     let (database_url, cluster) = workspace::database("dev-pg", false)?;
     store::migrations::run_pending(&database_url).await.context("migrating")?;
 
@@ -49,6 +59,31 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         .await
         .context("starting job-runner")?;
 
+    let fake_bind = format!("127.0.0.1:{}", args.fake_port);
+    let ingest_webhooks = ingest.url("/api/webhooks/whatsapp");
+    let fake_env = [
+        ("BIND_ADDR", fake_bind.as_str()),
+        ("FAKE_INGEST_URL", ingest_webhooks.as_str()),
+        ("FAKE_APP_SECRET", DEV_APP_SECRET),
+        ("FAKE_ACCESS_TOKEN", DEV_ACCESS_TOKEN),
+        ("FAKE_STATUS_DELAY_MS", "300"),
+    ];
+    let mut fake = ChildService::start_echoing(&bin.join("whatsapp-fake"), &[], &fake_env, "fake")
+        .await
+        .context("starting whatsapp-fake")?;
+    let sender_bind = format!("127.0.0.1:{}", args.sender_port);
+    let fake_url = fake.url("");
+    let sender_env = [
+        ("DATABASE_URL", database_url.as_str()),
+        ("BIND_ADDR", sender_bind.as_str()),
+        ("WHATSAPP_API_BASE_URL", fake_url.as_str()),
+        ("WHATSAPP_ACCESS_TOKEN", DEV_ACCESS_TOKEN),
+    ];
+    let mut sender =
+        ChildService::start_echoing(&bin.join("outbound-sender"), &["serve"], &sender_env, "sender")
+            .await
+            .context("starting outbound-sender")?;
+
     let embedded = if cluster.is_some() { " (embedded, throwaway)" } else { "" };
     println!();
     println!("  Postgres        {database_url}{embedded}");
@@ -57,7 +92,13 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         "                  app secret `{DEV_APP_SECRET}`, verify token `{DEV_VERIFY_TOKEN}`, unsigned accepted"
     );
     println!("  job-runner      {}  (token `{DEV_RUNNER_TOKEN}`)", runner.url("/api/notifications"));
-    println!("  health          {}  {}", ingest.url("/readyz"), runner.url("/readyz"));
+    println!("  outbound-sender {}  sends to whatsapp-fake at {}", sender.url("/metrics"), fake.url(""));
+    println!(
+        "  health          {}  {}  {}",
+        ingest.url("/readyz"),
+        runner.url("/readyz"),
+        sender.url("/readyz")
+    );
     println!();
     println!(
         "  Send a message:  curl -s {} -H 'content-type: application/json' \\",
@@ -79,6 +120,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!("stopping…");
     ingest.terminate().await.context("stopping webhook-ingest")?;
     runner.terminate().await.context("stopping job-runner")?;
+    sender.terminate().await.context("stopping outbound-sender")?;
+    fake.terminate().await.context("stopping whatsapp-fake")?;
     drop(cluster);
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `cargo xtask bench …`.
 
+mod e2e;
 mod ingest;
 mod load;
 mod pgbench;
@@ -14,11 +15,24 @@ pub enum Target {
     /// job-runner: jobs per second with 1 and 4 tasks, and the pickup latency from an
     /// ingest commit's NOTIFY to the claim, on a durable Postgres.
     Runner(runner::RunnerArgs),
+    /// The whole pipeline: latency from webhook to Graph API request at a fixed rate, and
+    /// sends per second in a burst, on release binaries and a durable Postgres.
+    E2e(e2e::E2eArgs),
 }
 
 pub async fn run(target: Target) -> anyhow::Result<()> {
     match target {
         Target::Ingest(args) => ingest::run(args).await,
         Target::Runner(args) => runner::run(args).await,
+        Target::E2e(args) => e2e::run(args).await,
     }
+}
+
+/// A fresh database `name` on the server of `admin_url`; returns its URL.
+async fn fresh_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let mut admin = AsyncPgConnection::establish(admin_url).await?;
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).await?;
+    Ok(testkit::db::with_database(admin_url, name))
 }

@@ -41,7 +41,7 @@ pub async fn run(args: RunnerArgs) -> anyhow::Result<()> {
 
     let mut throughput = Vec::new();
     for &tasks in &args.tasks {
-        let url = fresh_database(&admin_url, &format!("bench_runner_{tasks}")).await?;
+        let url = super::fresh_database(&admin_url, &format!("bench_runner_{tasks}")).await?;
         seed(&url, args.conversations).await?;
         let jobs = u64::from(args.conversations) * SCRIPT.len() as u64;
         println!("run-once over {jobs} jobs with {tasks} task(s)…");
@@ -62,7 +62,7 @@ pub async fn run(args: RunnerArgs) -> anyhow::Result<()> {
         throughput.push((tasks, done, replies, elapsed));
     }
 
-    let url = fresh_database(&admin_url, "bench_runner_pickup").await?;
+    let url = super::fresh_database(&admin_url, "bench_runner_pickup").await?;
     store::migrations::run_pending(&url).await?;
     let env = [("DATABASE_URL", url.as_str()), ("JOB_POLL_INTERVAL_MS", "600000"), ("RUST_LOG", "info")];
     let service =
@@ -95,13 +95,6 @@ pub async fn run(args: RunnerArgs) -> anyhow::Result<()> {
     );
     drop(cluster);
     Ok(())
-}
-
-async fn fresh_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
-    let mut admin = AsyncPgConnection::establish(admin_url).await?;
-    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).await?;
-    Ok(testkit::db::with_database(admin_url, name))
 }
 
 /// `conversations` conversations, each with the six messages of a full qualification and
