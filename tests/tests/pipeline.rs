@@ -222,3 +222,39 @@ async fn killing_the_sender_mid_batch_loses_nothing_and_duplicates_nothing() {
         .await;
     assert_eq!(settled, 24);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_hold_policy_an_unsettled_send_is_held_for_staff_not_resent() {
+    let mut sender = quick_sender();
+    sender.extend(env(&[("SEND_UNCERTAIN_POLICY", "hold")]));
+    let options = StackOptions {
+        fake: env(&[("FAKE_LOST_RESPONSE_RATE", "1.0"), ("FAKE_LOST_RESPONSE_STATUSES", "false")]),
+        sender,
+        ..StackOptions::default()
+    };
+    let p = Pipeline::start(options).await;
+    p.customer_says(&Customer::unique(), "hello").await;
+    assert_eq!(p.stack.wait_for_sends(1, WAIT).await.len(), 1);
+    let held = p
+        .wait_for_count("SELECT count(*) AS n FROM notification WHERE kind = 'outbound_uncertain'", 1, WAIT)
+        .await;
+    assert_eq!(held, 1);
+    assert_eq!(
+        p.count("SELECT count(*) AS n FROM outbound_message_log WHERE status = 'uncertain' AND uncertain_resends = 0")
+            .await,
+        1
+    );
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(p.stack.sends().await.len(), 1, "never sent twice");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sender_stops_cleanly_on_sigterm() {
+    let mut p = Pipeline::start(StackOptions { sender: quick_sender(), ..StackOptions::default() }).await;
+    p.customer_says(&Customer::unique(), "hello").await;
+    assert_eq!(p.stack.wait_for_sends(1, WAIT).await.len(), 1);
+    let status = p.stack.sender.terminate().await.expect("exits");
+    assert!(status.success(), "{status:?}");
+    assert!(p.stack.sender.wait_for_log("\"stopped\"", WAIT).await);
+    assert_eq!(p.count("SELECT count(*) AS n FROM outbound_message_log WHERE status = 'sending'").await, 0);
+}
