@@ -2,9 +2,6 @@
 
 use std::time::Duration;
 
-use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Text};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use testkit::TestDb;
 use testkit::payloads::{self, Customer, unique_wamid};
@@ -50,19 +47,7 @@ impl Pipeline {
     /// # Panics
     /// On a database error.
     pub async fn count(&self, sql: &str) -> i64 {
-        let mut conn = self.connect().await;
-        diesel::sql_query(sql).get_result::<Count>(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}")).n
-    }
-
-    /// A query returning one `TEXT` column `s`.
-    ///
-    /// # Panics
-    /// On a database error.
-    pub async fn strings(&self, sql: &str) -> Vec<String> {
-        let mut conn = self.connect().await;
-        let rows =
-            diesel::sql_query(sql).load::<Row>(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-        rows.into_iter().map(|r| r.s).collect()
+        testkit::sql::count(self.db.url(), sql).await
     }
 
     /// Waits (up to `timeout`) until `sql` counts `expected`; returns the last count.
@@ -76,10 +61,6 @@ impl Pipeline {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-
-    async fn connect(&self) -> AsyncPgConnection {
-        AsyncPgConnection::establish(self.db.url()).await.unwrap_or_else(|e| panic!("connect: {e}"))
-    }
 }
 
 /// The `callback_data` of each send, for counting sends per reply.
@@ -90,16 +71,4 @@ pub fn callbacks(sends: &[Value]) -> Vec<String> {
 /// `(key, value)` pairs as owned strings, for [`StackOptions`].
 pub fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-#[derive(QueryableByName)]
-struct Row {
-    #[diesel(sql_type = Text)]
-    s: String,
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use domain::Secret;
 use store::DbArgs;
+use store::migrations::MigrateArgs;
 use telemetry::TelemetryArgs;
 
 use crate::runner::RunnerSettings;
@@ -33,11 +34,7 @@ pub enum Command {
     /// Run the jobs that are due, then exit (one Kubernetes CronJob tick).
     RunOnce(RunOnceConfig),
     /// Apply the embedded database migrations and exit.
-    Migrate {
-        /// Postgres connection URL.
-        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-        database_url: String,
-    },
+    Migrate(MigrateArgs),
 }
 
 /// How jobs are claimed and run, in every mode.

@@ -95,26 +95,15 @@ async fn replay(conversation_id: i64, database_url: &str) -> anyhow::Result<()> 
     };
     let pool = store::build_pool(database_url, &settings)?;
     let mut conn = store::connection(&pool).await?;
-    let (inbound, replies) = store::transcripts::transcript(&mut conn, conversation_id)
+    let transcript = store::transcripts::transcript(&mut conn, conversation_id)
         .await
         .context("loading the conversation")?;
-    anyhow::ensure!(!inbound.is_empty(), "conversation {conversation_id} has no messages");
-    let turns: Vec<StoredTurn<'_>> = inbound
-        .iter()
-        .map(|m| StoredTurn {
-            message_type: &m.message_type,
-            text: m.text_body.as_deref(),
-            received_at: m.received_at,
-            stored_replies: replies
-                .iter()
-                .filter(|r| r.reply_to_provider_message_id.as_deref() == Some(&m.provider_message_id))
-                .map(|r| r.body.as_str())
-                .collect(),
-        })
-        .collect();
+    anyhow::ensure!(!transcript.is_empty(), "conversation {conversation_id} has no messages");
+    let turns: Vec<StoredTurn<'_>> = transcript.iter().map(StoredTurn::from).collect();
     let out = &mut std::io::stdout();
     let replayed = orchestrator_core::replay::replay(&turns);
-    for ((message, turn), result) in inbound.iter().zip(&turns).zip(&replayed) {
+    for ((stored, turn), result) in transcript.iter().zip(&turns).zip(&replayed) {
+        let message = &stored.inbound;
         writeln!(
             out,
             "\n#{} {} {}: {}",
@@ -125,10 +114,11 @@ async fn replay(conversation_id: i64, database_url: &str) -> anyhow::Result<()> 
         )?;
         show(out, &result.decision)?;
         let verdict = if result.matches { "✓ matches" } else { "✗ differs" };
-        writeln!(out, "stored: {:?} {verdict}", turn.stored_replies)?;
+        let statuses: Vec<&str> = stored.replies.iter().map(|r| r.status.as_str()).collect();
+        writeln!(out, "stored: {:?} {statuses:?} {verdict}", turn.stored_replies)?;
     }
     let differences = replayed.iter().filter(|t| !t.matches).count();
-    writeln!(out, "\n{} message(s), {differences} difference(s)", inbound.len())?;
+    writeln!(out, "\n{} message(s), {differences} difference(s)", transcript.len())?;
     Ok(())
 }
 

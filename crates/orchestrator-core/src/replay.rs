@@ -19,6 +19,18 @@ pub struct StoredTurn<'a> {
     pub stored_replies: Vec<&'a str>,
 }
 
+#[cfg(feature = "cli")]
+impl<'a> From<&'a store::transcripts::TranscriptTurn> for StoredTurn<'a> {
+    fn from(turn: &'a store::transcripts::TranscriptTurn) -> Self {
+        Self {
+            message_type: &turn.inbound.message_type,
+            text: turn.inbound.text_body.as_deref(),
+            received_at: turn.inbound.received_at,
+            stored_replies: turn.replies.iter().map(|r| r.body.as_str()).collect(),
+        }
+    }
+}
+
 /// The engine's decision for a stored turn, and whether it matches what was stored.
 #[derive(Debug, Clone)]
 pub struct ReplayedTurn {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use domain::Secret;
 use store::DbArgs;
+use store::migrations::MigrateArgs;
 use store::outbound::UncertainPolicy;
 use telemetry::TelemetryArgs;
 
@@ -28,11 +29,7 @@ pub enum Command {
     /// SIGTERM, serving health checks and metrics.
     Serve(Box<SenderConfig>),
     /// Apply the embedded database migrations and exit.
-    Migrate {
-        /// Postgres connection URL.
-        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-        database_url: String,
-    },
+    Migrate(MigrateArgs),
 }
 
 /// What to do with a send whose outcome stayed unknown.

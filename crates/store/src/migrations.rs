@@ -92,3 +92,20 @@ pub async fn refuse_if_behind(pool: &crate::DbPool) -> Result<(), StoreError> {
         other => other,
     }
 }
+
+/// The `migrate` subcommand every service binary has.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MigrateArgs {
+    /// Postgres connection URL.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+}
+
+impl MigrateArgs {
+    /// Applies the pending migrations and logs what was applied.
+    pub async fn run(&self) -> Result<(), StoreError> {
+        let applied = run_pending(&self.database_url).await?;
+        tracing::info!(applied = applied.len(), versions = ?applied, "migrations applied");
+        Ok(())
+    }
+}

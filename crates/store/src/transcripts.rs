@@ -39,11 +39,20 @@ pub struct StoredReply {
     pub status: String,
 }
 
-/// Every inbound message and reply of a conversation, each oldest first.
+/// An inbound message with the replies stored for it.
+#[derive(Debug, Clone)]
+pub struct TranscriptTurn {
+    /// The message.
+    pub inbound: StoredInbound,
+    /// Its replies, oldest first.
+    pub replies: Vec<StoredReply>,
+}
+
+/// Every inbound message of a conversation with its replies, oldest first.
 pub async fn transcript(
     conn: &mut AsyncPgConnection,
     conversation_id: i64,
-) -> Result<(Vec<StoredInbound>, Vec<StoredReply>), StoreError> {
+) -> Result<Vec<TranscriptTurn>, StoreError> {
     let inbound = inbound_message::table
         .filter(inbound_message::conversation_id.eq(conversation_id))
         .order(inbound_message::id)
@@ -56,5 +65,15 @@ pub async fn transcript(
         .select(StoredReply::as_select())
         .load(conn)
         .await?;
-    Ok((inbound, replies))
+    Ok(inbound
+        .into_iter()
+        .map(|message| {
+            let answers = replies
+                .iter()
+                .filter(|r| r.reply_to_provider_message_id.as_deref() == Some(&message.provider_message_id))
+                .cloned()
+                .collect();
+            TranscriptTurn { inbound: message, replies: answers }
+        })
+        .collect())
 }

@@ -120,3 +120,22 @@ fn env_filter(variable: &str) -> Result<EnvFilter, TelemetryError> {
         _ => Ok(EnvFilter::new("info")),
     }
 }
+
+/// Runs a service binary's `body` with telemetry installed for `service_name`: logs a
+/// failure with its causes and flushes span export before returning.
+pub async fn run_service<E>(
+    service_name: &str,
+    args: &TelemetryArgs,
+    body: impl Future<Output = Result<(), E>>,
+) -> Result<(), E>
+where
+    E: From<TelemetryError> + std::fmt::Display,
+{
+    let guard = init(service_name, args)?;
+    let result = body.await;
+    if let Err(e) = &result {
+        tracing::error!(error = format!("{e:#}"), "{service_name} failed");
+    }
+    guard.shutdown().await;
+    result
+}

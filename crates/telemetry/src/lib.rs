@@ -12,4 +12,4 @@ pub mod metrics;
 pub mod propagation;
 pub mod request_id;
 
-pub use init::{LogFormat, TelemetryArgs, TelemetryGuard, init};
+pub use init::{LogFormat, TelemetryArgs, TelemetryError, TelemetryGuard, init, run_service};

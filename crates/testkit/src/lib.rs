@@ -5,12 +5,14 @@
 //! - [`db`]: a fresh, migrated database per test;
 //! - [`service`]: start a service binary on port 0 and learn its address;
 //! - [`payloads`]: signed webhook bodies of every message and status type;
-//! - [`stack`]: the four services as real processes wired to each other.
+//! - [`stack`]: the four services as real processes wired to each other;
+//! - [`sql`]: one-line queries for assertions.
 
 pub mod db;
 pub mod payloads;
 pub mod postgres;
 pub mod service;
+pub mod sql;
 pub mod stack;
 
 pub use db::TestDb;

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use clap::{Parser, Subcommand};
 use domain::Secret;
 use store::DbArgs;
+use store::migrations::MigrateArgs;
 use telemetry::TelemetryArgs;
 
 /// Receives WhatsApp Cloud API webhooks, stores every message and status, and enqueues one
@@ -26,11 +27,7 @@ pub enum Command {
     /// Serve the webhook endpoint, health checks and metrics.
     Serve(IngestConfig),
     /// Apply the embedded database migrations and exit.
-    Migrate {
-        /// Postgres connection URL.
-        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-        database_url: String,
-    },
+    Migrate(MigrateArgs),
 }
 
 /// Everything `serve` needs.

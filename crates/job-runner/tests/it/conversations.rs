@@ -145,21 +145,8 @@ async fn a_stored_conversation_replays_to_the_same_decisions() {
 
     let conversation_id = h.count("SELECT id AS n FROM conversation").await;
     let mut conn = h.connect().await;
-    let (inbound, replies) =
-        store::transcripts::transcript(&mut conn, conversation_id).await.expect("transcript");
-    let turns: Vec<_> = inbound
-        .iter()
-        .map(|m| orchestrator_core::replay::StoredTurn {
-            message_type: &m.message_type,
-            text: m.text_body.as_deref(),
-            received_at: m.received_at,
-            stored_replies: replies
-                .iter()
-                .filter(|r| r.reply_to_provider_message_id.as_deref() == Some(&m.provider_message_id))
-                .map(|r| r.body.as_str())
-                .collect(),
-        })
-        .collect();
+    let transcript = store::transcripts::transcript(&mut conn, conversation_id).await.expect("transcript");
+    let turns: Vec<_> = transcript.iter().map(orchestrator_core::replay::StoredTurn::from).collect();
     let replayed = orchestrator_core::replay::replay(&turns);
     assert_eq!(replayed.len(), 6);
     assert!(replayed.iter().all(|t| t.matches), "{replayed:?}");

@@ -2,9 +2,7 @@
 
 use std::time::Duration;
 
-use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Text};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use job_runner::{Runner, RunnerSettings};
 use store::DbPool;
 use store::ingest::{InboundRecord, IngestBatch};
@@ -82,33 +80,18 @@ impl Harness {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        let mut conn = self.connect().await;
-        diesel::sql_query(sql).get_result::<Count>(&mut conn).await.expect(sql).n
+        testkit::sql::count(self.db.url(), sql).await
     }
 
     pub async fn strings(&self, sql: &str) -> Vec<String> {
-        let mut conn = self.connect().await;
-        diesel::sql_query(sql).load::<Row>(&mut conn).await.expect(sql).into_iter().map(|r| r.s).collect()
+        testkit::sql::strings(self.db.url(), sql).await
     }
 
     pub async fn execute(&self, sql: &str) {
-        let mut conn = self.connect().await;
-        diesel::sql_query(sql).execute(&mut conn).await.expect(sql);
+        testkit::sql::execute(self.db.url(), sql).await;
     }
 
     pub async fn connect(&self) -> AsyncPgConnection {
         AsyncPgConnection::establish(self.db.url()).await.expect("connect")
     }
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-#[derive(QueryableByName)]
-struct Row {
-    #[diesel(sql_type = Text)]
-    s: String,
 }

@@ -1,8 +1,5 @@
 //! A running webhook-ingest on its own database, and ways to look at what it stored.
 
-use diesel::QueryableByName;
-use diesel::sql_types::BigInt;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::Secret;
 use serde_json::Value;
 use store::DbArgs;
@@ -88,24 +85,13 @@ impl TestApp {
     }
 }
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
 pub async fn count(db: &TestDb, sql: &str) -> i64 {
-    count_at(db.url(), sql).await
+    testkit::sql::count(db.url(), sql).await
 }
 
-/// `sql` must return one `BIGINT` column named `n`.
-pub async fn count_at(database_url: &str, sql: &str) -> i64 {
-    let mut conn = AsyncPgConnection::establish(database_url).await.expect("connect");
-    diesel::sql_query(sql).get_result::<Count>(&mut conn).await.expect(sql).n
-}
+pub use testkit::sql::count as count_at;
 
 /// Runs a statement (test setup).
 pub async fn execute(db: &TestDb, sql: &str) {
-    let mut conn = AsyncPgConnection::establish(db.url()).await.expect("connect");
-    diesel::sql_query(sql).execute(&mut conn).await.expect(sql);
+    testkit::sql::execute(db.url(), sql).await;
 }

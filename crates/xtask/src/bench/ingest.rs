@@ -4,9 +4,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use bytes::Bytes;
-use diesel::QueryableByName;
-use diesel::sql_types::BigInt;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use testkit::payloads::{self, Customer};
 use testkit::service::ChildService;
 
@@ -77,8 +74,8 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     })
     .await??;
     drop(service);
-    let stored = count(&url, "SELECT count(*) AS n FROM inbound_message").await?;
-    let jobs = count(&url, "SELECT count(*) AS n FROM outbound_job").await?;
+    let stored = testkit::sql::count(&url, "SELECT count(*) AS n FROM inbound_message").await;
+    let jobs = testkit::sql::count(&url, "SELECT count(*) AS n FROM outbound_job").await;
 
     let script_path = workspace::target_dir().join("bench-ingest.pgbench.sql");
     std::fs::write(&script_path, pgbench::script())?;
@@ -152,15 +149,4 @@ impl RequestFactory {
             })
             .collect()
     }
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-async fn count(url: &str, sql: &str) -> anyhow::Result<i64> {
-    let mut conn = AsyncPgConnection::establish(url).await?;
-    Ok(diesel::sql_query(sql).get_result::<Count>(&mut conn).await?.n)
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Double, Nullable};
+use diesel::sql_types::{Double, Nullable};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use store::ingest::{InboundRecord, IngestBatch};
 use testkit::service::ChildService;
@@ -57,8 +57,9 @@ pub async fn run(args: RunnerArgs) -> anyhow::Result<()> {
         if !output.status.success() {
             bail!("run-once failed: {}", String::from_utf8_lossy(&output.stderr));
         }
-        let done = count(&url, "SELECT count(*) AS n FROM outbound_job WHERE status = 'done'").await?;
-        let replies = count(&url, "SELECT count(*) AS n FROM outbound_message_log").await?;
+        let done =
+            testkit::sql::count(&url, "SELECT count(*) AS n FROM outbound_job WHERE status = 'done'").await;
+        let replies = testkit::sql::count(&url, "SELECT count(*) AS n FROM outbound_message_log").await;
         throughput.push((tasks, done, replies, elapsed));
     }
 
@@ -120,7 +121,10 @@ async fn seed(url: &str, conversations: u32) -> anyhow::Result<()> {
 
 async fn wait_for_listener(url: &str) -> anyhow::Result<()> {
     for _ in 0..200 {
-        if count(url, "SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN %'").await? > 0 {
+        if testkit::sql::count(url, "SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN %'")
+            .await
+            > 0
+        {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -168,7 +172,9 @@ async fn feed(url: &str, rate: u32, duration: Duration) -> anyhow::Result<u64> {
 
 async fn wait_until_done(url: &str, jobs: u64) -> anyhow::Result<bool> {
     for _ in 0..400 {
-        if count(url, "SELECT count(*) AS n FROM outbound_job WHERE status = 'done'").await? >= jobs as i64 {
+        if testkit::sql::count(url, "SELECT count(*) AS n FROM outbound_job WHERE status = 'done'").await
+            >= jobs as i64
+        {
             return Ok(true);
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -197,15 +203,4 @@ async fn pickup_latency(url: &str) -> anyhow::Result<Percentiles> {
     )
     .get_result::<Percentiles>(&mut conn)
     .await?)
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-async fn count(url: &str, sql: &str) -> anyhow::Result<i64> {
-    let mut conn = AsyncPgConnection::establish(url).await?;
-    Ok(diesel::sql_query(sql).get_result::<Count>(&mut conn).await?.n)
 }
