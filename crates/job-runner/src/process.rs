@@ -61,14 +61,15 @@ pub async fn run_job(pool: &DbPool, retry: &RetryPolicy, job: ClaimedJob) -> Out
 
 /// Decides and commits; the job is `done` when this returns `Done`.
 async fn commit_decision(pool: &DbPool, job: &ClaimedJob) -> Result<Completion, StoreError> {
+    let request_id = job.request_id.as_deref().unwrap_or("");
     let state = ConversationState {
         known: parse_or_default(&job.known_fields, "known_fields"),
         engine: parse_or_default(&job.engine_state, "engine_state"),
     };
     let inbound =
         Inbound { kind: InboundKind::from_message_type(&job.message_type), text: job.text_body.as_deref() };
-    let decision =
-        tracing::info_span!("orchestrator.decide").in_scope(|| decide(&state, &inbound, Utc::now()));
+    let decision = tracing::info_span!("orchestrator.decide", request_id)
+        .in_scope(|| decide(&state, &inbound, Utc::now()));
     tracing::info!(
         question_key = decision.reply.as_ref().map(|r| r.question_key.as_str()),
         notice = decision.notice.as_ref().map(|n| n.kind.as_str()),
@@ -82,9 +83,12 @@ async fn commit_decision(pool: &DbPool, job: &ClaimedJob) -> Result<Completion, 
         .as_ref()
         .map(|r| dedupe_key(job.conversation_id, &job.inbound_provider_message_id, Some(r.question_key)));
     let notice_key = decision.notice.as_ref().map(|n| format!("{}:{}", n.kind.as_str(), job.conversation_id));
+    // The sender continues this job's trace, so one message is one trace end to end.
+    let traceparent = telemetry::propagation::current_traceparent();
     let result =
         JobResult {
             job,
+            traceparent: traceparent.as_deref(),
             known_fields: &known_fields,
             engine_state: &engine_state,
             reply: decision.reply.as_ref().zip(outbound_key.as_deref()).map(|(r, key)| NewReply {
@@ -101,8 +105,9 @@ async fn commit_decision(pool: &DbPool, job: &ClaimedJob) -> Result<Completion, 
         tracing::Span::current().record("outbound_key", key.as_str());
     }
     let mut conn = store::connection(pool).await?;
-    let completion =
-        jobs::complete(&mut conn, &result).instrument(tracing::info_span!("outbound.enqueue")).await?;
+    let completion = jobs::complete(&mut conn, &result)
+        .instrument(tracing::info_span!("outbound.enqueue", request_id))
+        .await?;
     match (completion, &outbound_key) {
         (Completion::Done { outbound_id: Some(outbound_id) }, Some(key)) => {
             tracing::info!(outbound_id, outbound_key = key.as_str(), "outbound message queued");

@@ -84,17 +84,14 @@ impl Sender {
                 )
                 .await;
         }
+        let request_id = send.request_id.as_deref().unwrap_or("");
         let sanitized = sanitize(&send.body);
         if sanitized.blocked {
-            tracing::warn!(request_id = send.request_id.as_deref().unwrap_or(""), "Blocked service list");
+            tracing::warn!(request_id, "Blocked service list");
             metrics::counter!("outbound_service_lists_blocked_total").increment(1);
         }
         self.limiter.until_key_ready(&send.phone_number_id).await;
-        tracing::info!(
-            request_id = send.request_id.as_deref().unwrap_or(""),
-            outbound_key = send.dedupe_key.as_str(),
-            "Sending outbound"
-        );
+        tracing::info!(request_id, outbound_key = send.dedupe_key.as_str(), "Sending outbound");
         let callback = outbound_callback_data(send.id);
         let message = TextMessage {
             phone_number_id: &send.phone_number_id,
@@ -104,8 +101,11 @@ impl Sender {
             callback_data: &callback,
         };
         let started = Instant::now();
-        let result =
-            self.client.send_text(&message).instrument(tracing::info_span!("provider.request")).await;
+        let result = self
+            .client
+            .send_text(&message)
+            .instrument(tracing::info_span!("provider.request", request_id))
+            .await;
         metrics::histogram!("outbound_send_duration_seconds").record(started.elapsed().as_secs_f64());
         let mut conn = store::connection(&self.pool).await?;
         match result {

@@ -157,6 +157,8 @@ pub struct LeadUpdate<'a> {
 pub struct JobResult<'a> {
     /// The job, as claimed.
     pub job: &'a ClaimedJob,
+    /// The runner's trace, stored on the reply for the sender to continue.
+    pub traceparent: Option<&'a str>,
     /// The new `known_fields` JSON.
     pub known_fields: &'a str,
     /// The new `engine_state` JSON.
@@ -255,7 +257,7 @@ pub async fn complete(
         .bind::<Nullable<Text>, _>(reply.map(|r| r.body))
         .bind::<Text, _>(&job.inbound_provider_message_id)
         .bind::<Nullable<Text>, _>(job.request_id.as_deref())
-        .bind::<Nullable<Text>, _>(job.traceparent.as_deref())
+        .bind::<Nullable<Text>, _>(result.traceparent.or(job.traceparent.as_deref()))
         .bind::<Nullable<Text>, _>(notice.map(|n| n.kind))
         .bind::<Nullable<Text>, _>(notice.map(|n| n.dedupe_key))
         .bind::<Nullable<Text>, _>(notice.map(|n| n.title))

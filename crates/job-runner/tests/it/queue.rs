@@ -73,6 +73,7 @@ async fn a_job_whose_worker_died_is_run_again_and_replies_once() {
     // The dead worker wakes up and tries to commit its own result: refused, nothing written.
     let late = JobResult {
         job: &dead,
+        traceparent: None,
         known_fields: "{}",
         engine_state: "{}",
         reply: Some(NewReply { dedupe_key: "late", question_key: "ASK_SERVICE", body: "late" }),

@@ -81,7 +81,7 @@ pub(crate) async fn receive(
             statuses,
         };
         let outcome = store::ingest::ingest(&state.pool, &batch)
-            .instrument(tracing::info_span!("ingest.persist"))
+            .instrument(tracing::info_span!("ingest.persist", request_id = request_id.as_str()))
             .await
             .inspect_err(|e| tracing::error!(error = %e, "webhook not stored"))?;
         log_outcome(&batch, &outcome);
