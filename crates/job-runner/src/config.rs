@@ -35,6 +35,84 @@ pub enum Command {
     RunOnce(RunOnceConfig),
     /// Apply the embedded database migrations and exit.
     Migrate(MigrateArgs),
+    /// Delete finished jobs and old delivery-status events, then exit (inbound messages and
+    /// the outbound log are kept as the audit trail).
+    Prune(PruneArgs),
+    /// List failed jobs and failed or held replies, newest first, as JSON.
+    Failed(FailedArgs),
+    /// Queue failed jobs or failed/held replies again with fresh attempts.
+    Requeue(RequeueArgs),
+}
+
+/// How long finished rows are kept.
+#[derive(Debug, Clone, Args)]
+pub struct RetentionArgs {
+    /// Delete `done` jobs completed more than this many days ago (fractions allowed).
+    /// Failed jobs are kept until requeued.
+    #[arg(long = "jobs-older-than-days", env = "PRUNE_JOBS_AFTER_DAYS", default_value_t = 7.0)]
+    pub jobs_after_days: f64,
+    /// Delete delivery-status events received more than this many days ago (the outbound
+    /// log keeps each reply's final status).
+    #[arg(
+        long = "status-events-older-than-days",
+        env = "PRUNE_STATUS_EVENTS_AFTER_DAYS",
+        default_value_t = 30.0
+    )]
+    pub status_events_after_days: f64,
+}
+
+impl RetentionArgs {
+    /// The retention, as the store takes it.
+    pub fn retention(&self) -> store::maintenance::Retention {
+        let days = |d: f64| Duration::from_secs_f64(d.max(0.0) * 86_400.0);
+        store::maintenance::Retention {
+            done_jobs: days(self.jobs_after_days),
+            status_events: days(self.status_events_after_days),
+        }
+    }
+}
+
+/// Everything `prune` needs.
+#[derive(Debug, Clone, Args)]
+pub struct PruneArgs {
+    /// Database connection and pool.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// What to keep.
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+}
+
+/// Everything `failed` needs.
+#[derive(Debug, Clone, Args)]
+pub struct FailedArgs {
+    /// Database connection and pool.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Most items of each kind to list.
+    #[arg(long, default_value_t = 50)]
+    pub limit: i64,
+}
+
+/// Everything `requeue` needs.
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).multiple(true)))]
+pub struct RequeueArgs {
+    /// Database connection and pool.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// A failed job to run again (repeatable).
+    #[arg(long = "job", value_name = "ID", group = "what")]
+    pub jobs: Vec<i64>,
+    /// A failed or held reply to send again (repeatable).
+    #[arg(long = "outbound", value_name = "ID", group = "what")]
+    pub outbound: Vec<i64>,
+    /// Every failed job.
+    #[arg(long, group = "what")]
+    pub all_failed_jobs: bool,
+    /// Every failed or held reply.
+    #[arg(long, group = "what")]
+    pub all_failed_outbound: bool,
 }
 
 /// How jobs are claimed and run, in every mode.
@@ -102,6 +180,13 @@ pub struct ServeConfig {
     /// Seconds to finish in-flight jobs after SIGTERM; unfinished ones are released.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 25)]
     pub shutdown_timeout_secs: u64,
+    /// Prune finished rows this often, in seconds (0: never; the `prune` subcommand can run
+    /// from a scheduler instead).
+    #[arg(long, env = "PRUNE_INTERVAL_SECS", default_value_t = 3600)]
+    pub prune_interval_secs: u64,
+    /// What pruning keeps.
+    #[command(flatten)]
+    pub retention: RetentionArgs,
 }
 
 /// Everything `run-once` needs.

@@ -5,10 +5,12 @@
 //! the reply; the conversation state, the reply row (unique dedupe key), notifications, the
 //! lead and the job's completion commit as one statement fenced by the claim token.
 //! Failures are retried with capped exponential backoff until `max_attempts`, then the job
-//! fails with a `job_failed` notification.
+//! fails with a `job_failed` notification. [`operations`] prunes finished rows and lets an
+//! operator list and re-queue what failed.
 
 pub mod config;
 mod http;
+pub mod operations;
 mod process;
 pub mod runner;
 mod startup;

@@ -1,7 +1,7 @@
 //! `job-runner` binary: parse the command line, run with telemetry.
 
 use clap::Parser;
-use job_runner::{Application, Cli, Command};
+use job_runner::{Application, Cli, Command, operations};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -23,7 +23,16 @@ async fn main() -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string(&summary)?);
                 Ok(())
             }
+            Command::Prune(args) => print_json(&operations::prune_command(args).await?),
+            Command::Failed(args) => print_json(&operations::failed_command(args).await?),
+            Command::Requeue(args) => print_json(&operations::requeue_command(args).await?),
         }
     })
     .await
+}
+
+/// Prints a command's result on stdout, as one JSON document.
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
 }

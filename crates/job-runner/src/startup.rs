@@ -9,11 +9,12 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use store::DbPool;
 use store::OUTBOUND_JOB_CHANNEL;
+use store::maintenance::{Retention, WorkQueue};
 use worker::CancellationToken;
 
 use crate::config::ServeConfig;
-use crate::http;
 use crate::runner::Runner;
+use crate::{http, operations};
 
 /// Shared state of the HTTP handlers.
 pub(crate) struct ApiState {
@@ -27,8 +28,11 @@ pub struct Application {
     addr: SocketAddr,
     server: Server,
     runner: Runner,
+    pool: DbPool,
     database_url: String,
     grace: Duration,
+    prune_interval: Option<Duration>,
+    retention: Retention,
     stop: CancellationToken,
 }
 
@@ -45,8 +49,11 @@ impl Application {
         let addr = listener.local_addr()?;
         let grace = Duration::from_secs(config.shutdown_timeout_secs);
         let database_url = config.runner.db.database_url.clone();
+        let prune_interval =
+            (config.prune_interval_secs > 0).then(|| Duration::from_secs(config.prune_interval_secs));
+        let retention = config.retention.retention();
         let pool_data = web::Data::new(pool.clone());
-        let state = web::Data::new(ApiState { pool, runner: runner.clone(), config });
+        let state = web::Data::new(ApiState { pool: pool.clone(), runner: runner.clone(), config });
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(telemetry::request_id::middleware))
@@ -60,7 +67,17 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(addr = %addr, "listening");
-        Ok(Self { addr, server, runner, database_url, grace, stop: CancellationToken::new() })
+        Ok(Self {
+            addr,
+            server,
+            runner,
+            pool,
+            database_url,
+            grace,
+            prune_interval,
+            retention,
+            stop: CancellationToken::new(),
+        })
     }
 
     /// The address of the HTTP API.
@@ -76,7 +93,7 @@ impl Application {
     /// Runs jobs and serves HTTP until SIGTERM, SIGINT or the stop handle; then stops
     /// claiming, finishes (or releases) in-flight jobs and stops the server.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Self { server, runner, database_url, grace, stop, .. } = self;
+        let Self { server, runner, pool, database_url, grace, prune_interval, retention, stop, .. } = self;
         let handle: ServerHandle = server.handle();
         let server = tokio::spawn(server);
         let listening = tokio::spawn(worker::listen(
@@ -86,10 +103,22 @@ impl Application {
             stop.clone(),
         ));
         let signals = tokio::spawn(worker::stop_on_signal(stop.clone()));
+        let gauges = tokio::spawn(worker::gauges::report_queue_depth(
+            pool.clone(),
+            WorkQueue::OutboundJob,
+            stop.clone(),
+        ));
+        let pruning = prune_interval.map(|every| {
+            tokio::spawn(operations::prune_periodically(pool.clone(), retention, every, stop.clone()))
+        });
         runner.serve(stop.clone(), grace).await;
         stop.cancel();
         handle.stop(true).await;
         let _ = listening.await;
+        let _ = gauges.await;
+        if let Some(pruning) = pruning {
+            let _ = pruning.await;
+        }
         signals.abort();
         server.await??;
         tracing::info!("stopped");

@@ -130,9 +130,15 @@ impl Sender {
     ) -> Result<(), StoreError> {
         let code = error.code().and_then(|c| i32::try_from(c).ok());
         let code_label = code.map_or_else(|| "none".to_owned(), |c| c.to_string());
-        metrics::counter!("provider_errors_total", "code" => code_label).increment(1);
+        let outcome = error.outcome();
+        let disposition = match outcome {
+            Outcome::Uncertain => "uncertain",
+            Outcome::Failed(d) => d.as_str(),
+        };
+        metrics::counter!("provider_errors_total", "code" => code_label, "disposition" => disposition)
+            .increment(1);
         let text = error.to_string();
-        match error.outcome() {
+        match outcome {
             Outcome::Uncertain => {
                 tracing::warn!(error = %text, "no answer from the Graph API: the send is uncertain");
                 metrics::counter!("outbound_uncertain_total").increment(1);

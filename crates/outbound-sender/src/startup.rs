@@ -8,7 +8,9 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use store::DbPool;
 use store::jobs::OUTBOUND_MESSAGE_CHANNEL;
+use store::maintenance::WorkQueue;
 use whatsapp::graph::GraphClient;
 use worker::{CancellationToken, LoopSettings, RetryPolicy, Wake};
 
@@ -20,6 +22,7 @@ pub struct Application {
     addr: SocketAddr,
     server: Server,
     sender: Sender,
+    pool: DbPool,
     loop_settings: LoopSettings,
     database_url: String,
     stop: CancellationToken,
@@ -55,7 +58,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
         let addr = listener.local_addr()?;
         let grace = Duration::from_secs(config.shutdown_timeout_secs);
-        let pool_data = web::Data::new(pool);
+        let pool_data = web::Data::new(pool.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(telemetry::request_id::middleware))
@@ -78,6 +81,7 @@ impl Application {
             addr,
             server,
             sender,
+            pool,
             loop_settings,
             database_url: config.db.database_url,
             stop: CancellationToken::new(),
@@ -92,17 +96,23 @@ impl Application {
     /// Sends until SIGTERM or SIGINT; then stops claiming, finishes in-flight sends (those
     /// still running at the end of the grace period become uncertain) and stops.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Self { server, sender, loop_settings, database_url, stop, .. } = self;
+        let Self { server, sender, pool, loop_settings, database_url, stop, .. } = self;
         let handle = server.handle();
         let server = tokio::spawn(server);
         let wake = Wake::default();
         let listening =
             tokio::spawn(worker::listen(database_url, OUTBOUND_MESSAGE_CHANNEL, wake.clone(), stop.clone()));
         let signals = tokio::spawn(worker::stop_on_signal(stop.clone()));
+        let gauges = tokio::spawn(worker::gauges::report_queue_depth(
+            pool,
+            WorkQueue::OutboundMessageLog,
+            stop.clone(),
+        ));
         worker::serve(sender, loop_settings, wake, stop.clone()).await;
         stop.cancel();
         handle.stop(true).await;
         let _ = listening.await;
+        let _ = gauges.await;
         signals.abort();
         server.await??;
         tracing::info!("stopped");

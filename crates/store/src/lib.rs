@@ -7,11 +7,13 @@ mod error;
 pub mod ingest;
 pub mod jobs;
 pub mod listen;
+pub mod maintenance;
 pub mod migrations;
 pub mod notifications;
 pub mod outbound;
 mod pool;
 mod prepared;
+pub mod redrive;
 pub mod schema;
 pub mod transcripts;
 

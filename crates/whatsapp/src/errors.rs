@@ -16,6 +16,18 @@ pub enum Disposition {
     Auth,
 }
 
+impl Disposition {
+    /// A short lowercase name, for metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Transient => "transient",
+            Self::Throttled => "throttled",
+            Self::Permanent => "permanent",
+            Self::Auth => "auth",
+        }
+    }
+}
+
 /// The disposition of a Graph API error code.
 pub fn disposition(code: i64) -> Disposition {
     match code {

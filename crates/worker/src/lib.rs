@@ -4,8 +4,9 @@
 //! [`serve`] runs it: claims in batches up to the free concurrency slots, runs each item on
 //! its own task, sleeps until a [`Wake`] (LISTEN/NOTIFY, see [`listen`]) or the poll
 //! interval, and on stop finishes in-flight items within a grace period, giving back the
-//! ones still running.
+//! ones still running. [`gauges`] reports each queue's depth and lateness.
 
+pub mod gauges;
 mod retry_policy;
 
 use std::collections::HashMap;

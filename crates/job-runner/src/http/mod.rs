@@ -2,6 +2,7 @@
 
 mod jobs;
 mod notifications;
+mod redrive;
 
 use actix_web::web;
 
@@ -15,6 +16,9 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/api/cron/run-outbound-jobs", web::get().to(jobs::cron))
         .route("/api/jobs/metrics", web::get().to(jobs::metrics))
+        .route("/api/jobs/failed", web::get().to(redrive::list))
+        .route("/api/jobs/{id}/requeue", web::post().to(redrive::requeue_job))
+        .route("/api/outbound/{id}/requeue", web::post().to(redrive::requeue_outbound))
         .route("/api/notifications", web::get().to(notifications::list))
         .route("/api/notifications/{id}/snooze", web::post().to(notifications::snooze))
         .route("/api/notifications/{id}/read", web::post().to(notifications::read));

@@ -1,13 +1,14 @@
 //! The operator HTTP API: tokens, running jobs on request, metrics, notifications.
 
 use domain::Secret;
+use job_runner::config::RetentionArgs;
 use job_runner::{Application, RunnerArgs, ServeConfig};
 use serde_json::Value;
 use store::DbArgs;
 
 use crate::helpers::Harness;
 
-const TOKEN: &str = "runner-token";
+pub(crate) const TOKEN: &str = "runner-token";
 const CRON: &str = "cron-secret";
 
 fn config(database_url: &str) -> ServeConfig {
@@ -31,6 +32,8 @@ fn config(database_url: &str) -> ServeConfig {
         cron_secret: Some(Secret::new(CRON)),
         run_outbound_default_max: 100,
         shutdown_timeout_secs: 5,
+        prune_interval_secs: 0,
+        retention: RetentionArgs { jobs_after_days: 7.0, status_events_after_days: 30.0 },
     }
 }
 
@@ -51,6 +54,9 @@ async fn token_endpoints_refuse_wrong_tokens_and_work_with_the_right_ones() {
         ("GET", "/api/notifications"),
         ("POST", "/api/notifications/1/read"),
         ("POST", "/api/notifications/1/snooze"),
+        ("GET", "/api/jobs/failed"),
+        ("POST", "/api/jobs/1/requeue"),
+        ("POST", "/api/outbound/1/requeue"),
     ] {
         let url = format!("{base}{path}");
         let request = |token: Option<&str>| {
@@ -90,7 +96,7 @@ async fn token_endpoints_refuse_wrong_tokens_and_work_with_the_right_ones() {
 }
 
 /// Starts `serve` on the harness database; returns its base URL and stop handle.
-async fn serve(
+pub(crate) async fn serve(
     h: &Harness,
 ) -> (String, worker::CancellationToken, tokio::task::JoinHandle<anyhow::Result<()>>) {
     let app = Application::build(config(h.db.url())).await.expect("builds");

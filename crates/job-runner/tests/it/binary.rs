@@ -26,9 +26,16 @@ fn help_lists_every_option_with_its_environment_variable() {
                 "LOG_FORMAT",
                 "OTEL_EXPORTER_OTLP_ENDPOINT",
                 "RUST_LOG",
+                "PRUNE_INTERVAL_SECS",
             ][..],
         ),
         ("run-once", &["DATABASE_URL", "--max", "--drain-for", "JOB_CONCURRENCY"][..]),
+        ("prune", &["DATABASE_URL", "PRUNE_JOBS_AFTER_DAYS", "PRUNE_STATUS_EVENTS_AFTER_DAYS"][..]),
+        ("failed", &["DATABASE_URL", "--limit"][..]),
+        (
+            "requeue",
+            &["DATABASE_URL", "--job", "--outbound", "--all-failed-jobs", "--all-failed-outbound"][..],
+        ),
     ] {
         let output = Command::new(BINARY).args([subcommand, "--help"]).output().expect("runs");
         let help = String::from_utf8_lossy(&output.stdout);
@@ -55,6 +62,50 @@ async fn run_once_runs_due_jobs_and_prints_a_summary() {
     let summary: serde_json::Value =
         serde_json::from_str(stdout.lines().last().expect("a line")).expect("json");
     assert_eq!(summary["done"], 2, "{stdout}");
+    assert_eq!(h.count("SELECT count(*) AS n FROM outbound_message_log").await, 2);
+}
+
+/// Runs `job-runner args…` on the harness database; returns its stdout as JSON.
+async fn run_json(h: &Harness, args: &[&str]) -> serde_json::Value {
+    let output = tokio::process::Command::new(BINARY)
+        .args(args)
+        .env("DATABASE_URL", h.db.url())
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("runs");
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operator_subcommands_list_requeue_and_prune() {
+    let h = Harness::new().await;
+    h.text("971500000511", "hello").await;
+    h.text("971500000512", "hello").await;
+    h.execute(
+        "UPDATE outbound_job SET status = 'failed', attempts = 3, error = 'boom', completed_at = now()",
+    )
+    .await;
+    let failed = run_json(&h, &["failed"]).await;
+    assert_eq!(failed["jobs"].as_array().expect("jobs").len(), 2, "{failed}");
+    assert_eq!(failed["outbound"].as_array().expect("outbound").len(), 0);
+
+    let requeue = run_json(&h, &["requeue", "--all-failed-jobs"]).await;
+    assert_eq!(requeue["jobs"].as_array().expect("ids").len(), 2, "{requeue}");
+    assert_eq!(
+        h.count("SELECT count(*) AS n FROM outbound_job WHERE status = 'queued' AND attempts = 0").await,
+        2
+    );
+    let refused = Command::new(BINARY).arg("requeue").env("DATABASE_URL", h.db.url()).output().expect("runs");
+    assert!(!refused.status.success(), "requeue needs to be told what");
+
+    assert_eq!(h.runner().run_due(10).await.expect("runs").done, 2);
+    let kept = run_json(&h, &["prune"]).await;
+    assert_eq!(kept["jobs"], 0, "recent jobs are kept by default: {kept}");
+    let pruned = run_json(&h, &["prune", "--jobs-older-than-days", "0"]).await;
+    assert_eq!(pruned["jobs"], 2, "{pruned}");
+    assert_eq!(h.count("SELECT count(*) AS n FROM outbound_job").await, 0);
     assert_eq!(h.count("SELECT count(*) AS n FROM outbound_message_log").await, 2);
 }
 

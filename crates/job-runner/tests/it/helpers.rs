@@ -83,6 +83,18 @@ impl Harness {
         testkit::sql::count(self.db.url(), sql).await
     }
 
+    /// Waits (up to 10 s) until `sql` counts `expected`; returns the last count.
+    pub async fn wait_for_count(&self, sql: &str, expected: i64) -> i64 {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let n = self.count(sql).await;
+            if n == expected || tokio::time::Instant::now() >= deadline {
+                return n;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn strings(&self, sql: &str) -> Vec<String> {
         testkit::sql::strings(self.db.url(), sql).await
     }

@@ -7,4 +7,5 @@ mod api;
 mod binary;
 mod conversations;
 mod helpers;
+mod operations;
 mod queue;
