@@ -1,4 +1,7 @@
-//! The pipeline under test: a fresh database and the four services running on it.
+//! The pipeline under test: a fresh database and the four services running on it, and an
+//! OTLP receiver for their traces.
+
+pub mod collector;
 
 use std::time::Duration;
 

@@ -6,11 +6,30 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use store::jobs::{self, ClaimedJob};
 use store::{DbPool, StoreError};
+use telemetry::metrics::Counter;
 use tracing::Instrument;
 use worker::{CancellationToken, LoopSettings, Queue, Wake};
 
 use crate::process::{Outcome, run_job};
 use worker::RetryPolicy;
+
+/// The counters a runner exports from its start.
+pub const COUNTERS: &[Counter] = &[
+    Counter { name: "jobs_claimed_total", labels: &[], help: "Jobs claimed (a retry is claimed again)" },
+    Counter { name: "jobs_done_total", labels: &[], help: "Jobs whose result is committed" },
+    Counter { name: "jobs_retried_total", labels: &[], help: "Jobs queued again after a failed attempt" },
+    Counter { name: "jobs_failed_total", labels: &[], help: "Jobs failed after their last attempt" },
+    Counter {
+        name: "jobs_lease_lost_total",
+        labels: &[],
+        help: "Results dropped because another runner took the job",
+    },
+    Counter {
+        name: "outbound_duplicates_blocked_total",
+        labels: &[],
+        help: "Replies not written because their dedupe key was taken",
+    },
+];
 
 /// How a runner claims and runs jobs.
 #[derive(Debug, Clone)]

@@ -40,6 +40,7 @@ impl Application {
     /// Checks the database is not behind this binary's migrations (when reachable) and
     /// binds the HTTP listener.
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
+        telemetry::metrics::register(crate::runner::COUNTERS);
         let pool =
             store::build_pool(&config.runner.db.database_url, &config.runner.db.pool_settings("job-runner"))?;
         store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;

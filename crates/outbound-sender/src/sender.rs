@@ -9,10 +9,33 @@ use domain::text_policy::sanitize;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use store::outbound::{self, ClaimedSend, Retried, UncertainPolicy};
 use store::{AsyncPgConnection, DbPool, StoreError};
+use telemetry::metrics::Counter;
 use tracing::Instrument;
 use whatsapp::errors::Disposition;
 use whatsapp::graph::{GraphClient, Outcome, SendError, TextMessage};
 use worker::{Queue, RetryPolicy};
+
+/// The counters a sender exports from its start.
+pub const COUNTERS: &[Counter] = &[
+    Counter { name: "outbound_claimed_total", labels: &[], help: "Replies claimed for sending" },
+    Counter { name: "outbound_sent_total", labels: &[], help: "Replies the Graph API accepted" },
+    Counter {
+        name: "outbound_retried_total",
+        labels: &[],
+        help: "Sends queued again after a transient error",
+    },
+    Counter { name: "outbound_failed_total", labels: &[], help: "Replies failed for good (staff notified)" },
+    Counter {
+        name: "outbound_uncertain_total",
+        labels: &[],
+        help: "Sends with no answer from the Graph API",
+    },
+    Counter {
+        name: "outbound_service_lists_blocked_total",
+        labels: &[],
+        help: "Service lists removed by the sanitizer before sending",
+    },
+];
 
 /// How sends are made and ended.
 #[derive(Debug, Clone)]

@@ -32,6 +32,7 @@ impl Application {
     /// Checks the database is not behind this binary's migrations (when reachable) and
     /// binds the HTTP listener.
     pub async fn build(config: SenderConfig) -> anyhow::Result<Self> {
+        telemetry::metrics::register(crate::sender::COUNTERS);
         let pool = store::build_pool(&config.db.database_url, &config.db.pool_settings("outbound-sender"))?;
         store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;
         let client = GraphClient::new(

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Int4, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use tracing::Instrument;
 
 use crate::prepared::Prepared;
 use crate::{DbPool, StoreError, connection};
@@ -222,7 +223,8 @@ async fn ingest_items(
         outcome.messages.push(insert_message(conn, batch, message).await?);
     }
     for status in &batch.statuses {
-        outcome.statuses.push(insert_status(conn, batch, status).await?);
+        let span = tracing::info_span!("status.apply", request_id = batch.request_id, status = status.status);
+        outcome.statuses.push(insert_status(conn, batch, status).instrument(span).await?);
     }
     Ok(outcome)
 }

@@ -108,6 +108,8 @@ pub fn init(default_service_name: &str, args: &TelemetryArgs) -> Result<Telemetr
     let traces = args.otlp_endpoint.is_some().then(|| {
         tracing_opentelemetry::layer().with_tracer(provider.tracer(service_name)).with_filter(trace_filter)
     });
+    // The recorder must exist before the first event, or early events are dropped.
+    let _ = crate::metrics::handle();
     let installed = tracing_subscriber::registry().with(logs.with_filter(log_filter)).with(traces).try_init();
     Ok(TelemetryGuard { provider, log_writer: installed.is_ok().then_some(log_writer) })
 }

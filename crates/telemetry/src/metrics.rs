@@ -24,6 +24,30 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// A counter a service exports from its start.
+#[derive(Debug, Clone, Copy)]
+pub struct Counter {
+    /// Its name (ends in `_total`).
+    pub name: &'static str,
+    /// Label pairs of one series; each known series is listed separately.
+    pub labels: &'static [(&'static str, &'static str)],
+    /// The `# HELP` text.
+    pub help: &'static str,
+}
+
+/// Describes `counters` and exports each at zero until its first event, so rates and
+/// alerts over them work from the start (a series that appears only with its first event
+/// hides that event from `increase()`).
+pub fn register(counters: &[Counter]) {
+    let _ = handle();
+    for counter in counters {
+        metrics::describe_counter!(counter.name, counter.help);
+        let labels: Vec<metrics::Label> =
+            counter.labels.iter().map(|(k, v)| metrics::Label::new(*k, *v)).collect();
+        metrics::counter!(counter.name, labels).increment(0);
+    }
+}
+
 /// `GET /metrics`: every metric in the Prometheus text format.
 pub async fn endpoint() -> HttpResponse {
     match handle() {

@@ -16,12 +16,23 @@ pub const FAKE_ACCESS_TOKEN: &str = "fake-access-token";
 /// Extra environment for each process, on top of the wiring.
 #[derive(Debug, Clone, Default)]
 pub struct StackOptions {
+    /// For every service.
+    pub all: Vec<(String, String)>,
+    /// For webhook-ingest.
+    pub ingest: Vec<(String, String)>,
     /// For whatsapp-fake (`FAKE_*` faults).
     pub fake: Vec<(String, String)>,
     /// For job-runner.
     pub runner: Vec<(String, String)>,
     /// For outbound-sender.
     pub sender: Vec<(String, String)>,
+}
+
+impl StackOptions {
+    /// The environment common to every service, then `own` (which wins).
+    fn with_common(&self, own: &[(String, String)]) -> Vec<(String, String)> {
+        self.all.iter().chain(own).cloned().collect()
+    }
 }
 
 /// The four services, running.
@@ -51,7 +62,7 @@ impl Stack {
                 ("WHATSAPP_APP_SECRET", APP_SECRET.to_owned()),
                 ("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN.to_owned()),
             ],
-            &[],
+            &options.with_common(&options.ingest),
         )
         .await?;
         let fake_env = [
@@ -59,13 +70,15 @@ impl Stack {
             ("FAKE_APP_SECRET", APP_SECRET.to_owned()),
             ("FAKE_ACCESS_TOKEN", FAKE_ACCESS_TOKEN.to_owned()),
         ];
-        let fake = start(bin_dir, "whatsapp-fake", database_url, &fake_env, &options.fake).await?;
+        let fake =
+            start(bin_dir, "whatsapp-fake", database_url, &fake_env, &options.with_common(&options.fake))
+                .await?;
         let runner = start(
             bin_dir,
             "job-runner",
             database_url,
             &[("JOB_POLL_INTERVAL_MS", "200".to_owned())],
-            &options.runner,
+            &options.with_common(&options.runner),
         )
         .await?;
         let sender = start_sender(bin_dir, database_url, &fake, &options).await?;
@@ -139,7 +152,7 @@ async fn start_sender(
         ("WHATSAPP_ACCESS_TOKEN", FAKE_ACCESS_TOKEN.to_owned()),
         ("SEND_POLL_INTERVAL_MS", "200".to_owned()),
     ];
-    start(bin_dir, "outbound-sender", database_url, &env, &options.sender).await
+    start(bin_dir, "outbound-sender", database_url, &env, &options.with_common(&options.sender)).await
 }
 
 async fn start(

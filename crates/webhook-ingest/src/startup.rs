@@ -8,9 +8,54 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use store::DbPool;
+use telemetry::metrics::Counter;
 
 use crate::config::IngestConfig;
 use crate::routes;
+
+/// The counters webhook-ingest exports from its start.
+const COUNTERS: &[Counter] = &[
+    Counter {
+        name: "webhook_messages_total",
+        labels: &[("outcome", "stored")],
+        help: "Inbound messages stored",
+    },
+    Counter {
+        name: "webhook_messages_total",
+        labels: &[("outcome", "duplicate")],
+        help: "Inbound messages delivered again and acknowledged without a second row",
+    },
+    Counter {
+        name: "webhook_messages_total",
+        labels: &[("outcome", "skipped")],
+        help: "Messages without a business number or sender",
+    },
+    Counter {
+        name: "webhook_statuses_total",
+        labels: &[("outcome", "recorded")],
+        help: "Delivery statuses recorded",
+    },
+    Counter {
+        name: "webhook_statuses_total",
+        labels: &[("outcome", "duplicate")],
+        help: "Delivery statuses received again",
+    },
+    Counter {
+        name: "webhook_rejected_total",
+        labels: &[("reason", "signature")],
+        help: "Webhooks refused for a missing or wrong signature",
+    },
+    Counter {
+        name: "webhook_rejected_total",
+        labels: &[("reason", "malformed")],
+        help: "Webhooks that are not a WhatsApp envelope",
+    },
+    Counter {
+        name: "webhook_rejected_total",
+        labels: &[("reason", "too_large")],
+        help: "Webhooks over the body limit",
+    },
+];
 
 /// Shared state of the request handlers.
 pub(crate) struct AppState {
@@ -30,6 +75,7 @@ impl Application {
     /// it is), and binds the listening socket.
     pub async fn build(config: IngestConfig) -> anyhow::Result<Self> {
         config.validate()?;
+        telemetry::metrics::register(COUNTERS);
         let pool = store::build_pool(&config.db.database_url, &config.db.pool_settings("webhook-ingest"))?;
         store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;
 

@@ -1,0 +1,65 @@
+//! Every service exports the series dashboards and alerts are built on.
+
+#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+
+use std::time::Duration;
+
+use e2e::Pipeline;
+use testkit::payloads::Customer;
+use testkit::service::ChildService;
+use testkit::stack::StackOptions;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+async fn scrape(service: &ChildService) -> String {
+    let response = reqwest::get(service.url("/metrics")).await.expect("scraped");
+    assert_eq!(response.status(), 200);
+    response.text().await.expect("text")
+}
+
+/// The value of the series whose line starts with `series` (name and labels).
+fn value(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find(|l| l.starts_with(series)).and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_service_exports_its_latency_throughput_queue_and_error_series() {
+    let p = Pipeline::start(StackOptions::default()).await;
+    let runner = scrape(&p.stack.runner).await;
+    assert_eq!(value(&runner, "jobs_failed_total "), Some(0.0), "counters exist from the start:\n{runner}");
+    assert!(runner.contains("# HELP jobs_failed_total"), "{runner}");
+
+    p.customer_says(&Customer::unique(), "hello").await;
+    assert_eq!(p.stack.wait_for_sends(1, WAIT).await.len(), 1);
+    let read =
+        p.wait_for_count("SELECT count(*) AS n FROM outbound_message_log WHERE status = 'read'", 1, WAIT);
+    assert_eq!(read.await, 1);
+
+    let ingest = scrape(&p.stack.ingest).await;
+    assert_eq!(value(&ingest, "webhook_messages_total{outcome=\"stored\"}"), Some(1.0), "{ingest}");
+    assert_eq!(value(&ingest, "webhook_statuses_total{outcome=\"recorded\"}"), Some(3.0), "{ingest}");
+    assert!(ingest.contains("http_server_request_duration_seconds_bucket{"), "{ingest}");
+
+    let runner = scrape(&p.stack.runner).await;
+    assert_eq!(value(&runner, "jobs_done_total "), Some(1.0), "{runner}");
+    assert!(runner.contains("job_pickup_latency_seconds_bucket{"), "{runner}");
+    for series in [
+        "queue_depth{queue=\"outbound_job\",status=\"queued\"}",
+        "queue_depth{queue=\"outbound_job\",status=\"running\"}",
+        "queue_oldest_age_seconds{queue=\"outbound_job\"}",
+    ] {
+        assert!(value(&runner, series).is_some(), "{series} in\n{runner}");
+    }
+
+    let sender = scrape(&p.stack.sender).await;
+    assert_eq!(value(&sender, "outbound_sent_total "), Some(1.0), "{sender}");
+    assert_eq!(value(&sender, "outbound_uncertain_total "), Some(0.0), "{sender}");
+    assert!(sender.contains("outbound_send_duration_seconds_bucket{"), "{sender}");
+    for series in [
+        "queue_depth{queue=\"outbound_message_log\",status=\"queued\"}",
+        "queue_depth{queue=\"outbound_message_log\",status=\"uncertain\"}",
+        "queue_oldest_age_seconds{queue=\"outbound_message_log\"}",
+    ] {
+        assert!(value(&sender, series).is_some(), "{series} in\n{sender}");
+    }
+}

@@ -1,0 +1,94 @@
+//! One inbound message is one trace: ingest, runner and sender spans share its trace id,
+//! each continuing the `traceparent` stored on the row it picked up, and every span carries
+//! the request id.
+
+#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use e2e::collector::{Collector, ReceivedSpan};
+use e2e::{Pipeline, env};
+use testkit::payloads::Customer;
+use testkit::stack::StackOptions;
+
+const WAIT: Duration = Duration::from_secs(30);
+const SERVER: i32 = 2;
+
+fn the_one<'a>(spans: &'a [ReceivedSpan], service: &str, name: &str) -> &'a ReceivedSpan {
+    let found: Vec<&ReceivedSpan> = spans.iter().filter(|s| s.service == service && s.name == name).collect();
+    assert_eq!(found.len(), 1, "one {name} span from {service}: {found:#?}");
+    found[0]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_inbound_message_is_one_trace_across_the_three_services() {
+    let collector = Collector::start();
+    let options = StackOptions {
+        all: env(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.endpoint()),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ]),
+        ..StackOptions::default()
+    };
+    let p = Pipeline::start(options).await;
+    p.customer_says(&Customer::unique(), "I need a family visa").await;
+    assert_eq!(p.stack.wait_for_sends(1, WAIT).await.len(), 1);
+    let request_id = testkit::sql::strings(p.db.url(), "SELECT request_id AS s FROM inbound_message").await;
+    let request_id = request_id.first().expect("the message is stored").clone();
+
+    let spans = collector.wait_for(WAIT, |spans| spans.iter().any(|s| s.name == "provider.request")).await;
+    let root = spans
+        .iter()
+        .find(|s| {
+            s.service == "webhook-ingest"
+                && s.name.starts_with("POST ")
+                && s.attributes.get("request_id") == Some(&request_id)
+        })
+        .expect("ingest's request span");
+    assert!(root.parent_span_id.is_empty(), "Meta sends no trace context: the request starts the trace");
+    assert_eq!(root.kind, SERVER);
+    let trace: Vec<ReceivedSpan> = spans.iter().filter(|s| s.trace_id == root.trace_id).cloned().collect();
+
+    let services: HashSet<&str> = trace.iter().map(|s| s.service.as_str()).collect();
+    assert_eq!(services, HashSet::from(["webhook-ingest", "job-runner", "outbound-sender"]));
+    for span in &trace {
+        assert_eq!(
+            span.attributes.get("request_id"),
+            Some(&request_id),
+            "{} carries the request id",
+            span.name
+        );
+    }
+
+    let receive = the_one(&trace, "webhook-ingest", "webhook.receive");
+    let persist = the_one(&trace, "webhook-ingest", "ingest.persist");
+    let run = the_one(&trace, "job-runner", "job.run");
+    let decide = the_one(&trace, "job-runner", "orchestrator.decide");
+    let enqueue = the_one(&trace, "job-runner", "outbound.enqueue");
+    let send = the_one(&trace, "outbound-sender", "outbound.send");
+    let provider = the_one(&trace, "outbound-sender", "provider.request");
+    let child_of = |child: &ReceivedSpan, parent: &ReceivedSpan| {
+        assert_eq!(child.parent_span_id, parent.span_id, "{} is a child of {}", child.name, parent.name);
+    };
+    child_of(receive, root);
+    child_of(persist, receive);
+    child_of(run, receive);
+    child_of(decide, run);
+    child_of(enqueue, run);
+    child_of(send, run);
+    child_of(provider, send);
+    assert!(run.attributes.contains_key("job_id") && run.attributes.contains_key("inbound_message_id"));
+    assert!(send.attributes.contains_key("outbound_key"));
+
+    // The fake's delivery statuses come back through ingest, each applied under its own span.
+    let spans = collector
+        .wait_for(WAIT, |spans| spans.iter().filter(|s| s.name == "status.apply").count() >= 3)
+        .await;
+    let applied: HashSet<&str> = spans
+        .iter()
+        .filter(|s| s.service == "webhook-ingest" && s.name == "status.apply")
+        .filter_map(|s| s.attributes.get("status").map(String::as_str))
+        .collect();
+    assert_eq!(applied, HashSet::from(["sent", "delivered", "read"]));
+}
