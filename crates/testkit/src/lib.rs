@@ -6,9 +6,11 @@
 //! - [`service`]: start a service binary on port 0 and learn its address;
 //! - [`payloads`]: signed webhook bodies of every message and status type;
 //! - [`stack`]: the four services as real processes wired to each other;
-//! - [`sql`]: one-line queries for assertions.
+//! - [`sql`]: one-line queries for assertions;
+//! - [`demo`]: a scripted customer conversation through a running stack.
 
 pub mod db;
+pub mod demo;
 pub mod payloads;
 pub mod postgres;
 pub mod service;

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use testkit::service::ChildService;
 
-use crate::workspace;
+use crate::{demo, workspace};
 
 /// Options of `cargo xtask dev`.
 #[derive(clap::Args)]
@@ -20,6 +20,10 @@ pub struct DevArgs {
     /// Port of whatsapp-fake, the Graph API double the sender talks to.
     #[arg(long, default_value_t = 8090)]
     fake_port: u16,
+    /// Once everything runs, send the scripted demo conversation through it (as `cargo
+    /// xtask demo` does), then keep running.
+    #[arg(long)]
+    demo: bool,
 }
 
 /// The secrets the local stack uses.
@@ -29,10 +33,7 @@ const DEV_RUNNER_TOKEN: &str = "dev-runner-token";
 const DEV_ACCESS_TOKEN: &str = "dev-access-token";
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
-    let bin = workspace::build(
-        false,
-        &["webhook-ingest", "job-runner", "outbound-sender", "whatsapp-fake", "orchestrator-core"],
-    )?;
+    let bin = workspace::build_all()?;
     let (database_url, cluster) = workspace::database("dev-pg", false)?;
     store::migrations::run_pending(&database_url).await.context("migrating")?;
 
@@ -113,11 +114,26 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         bin.join("orchestrator-core").display()
     );
     println!();
+    println!("  Talk to it:      cargo xtask demo   (in another terminal)");
     println!("  Ctrl-C stops everything.");
     println!();
 
+    let target = demo::Target {
+        ingest_url: ingest.url(""),
+        fake_url: fake.url(""),
+        database_url: database_url.clone(),
+        app_secret: DEV_APP_SECRET.to_owned(),
+    };
+    let state_file = demo::state_file();
+    std::fs::write(&state_file, serde_json::to_vec_pretty(&target)?)
+        .with_context(|| format!("writing {}", state_file.display()))?;
+    if args.demo {
+        demo::show(&target).await?;
+    }
+
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     println!("stopping…");
+    let _ = std::fs::remove_file(&state_file);
     ingest.terminate().await.context("stopping webhook-ingest")?;
     runner.terminate().await.context("stopping job-runner")?;
     sender.terminate().await.context("stopping outbound-sender")?;

@@ -1,6 +1,7 @@
 //! Project tasks, run as `cargo xtask <task>`.
 
 mod bench;
+mod demo;
 mod dev;
 mod workspace;
 
@@ -19,6 +20,9 @@ enum Task {
     /// Run the pipeline locally: an embedded throwaway Postgres (unless DATABASE_URL is
     /// set), migrations, and every service built so far, until Ctrl-C.
     Dev(dev::DevArgs),
+    /// Send a scripted customer conversation through the stack `cargo xtask dev` runs and
+    /// print it as the customer's phone shows it, with delivery ticks.
+    Demo,
     /// Benchmarks; each prints a table of its figures.
     Bench {
         #[command(subcommand)]
@@ -30,6 +34,7 @@ enum Task {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().task {
         Task::Dev(args) => dev::run(args).await,
+        Task::Demo => demo::run().await,
         Task::Bench { target } => bench::run(target).await,
     }
 }

@@ -33,6 +33,20 @@ pub fn build(release: bool, packages: &[&str]) -> anyhow::Result<PathBuf> {
     Ok(target_dir().join(if release { "release" } else { "debug" }))
 }
 
+/// Builds every binary of the workspace in debug mode (the same feature selection as
+/// `cargo build --workspace`, so nothing is rebuilt after it) and returns their directory.
+pub fn build_all() -> anyhow::Result<PathBuf> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--workspace", "--bins"])
+        .current_dir(root())
+        .status()
+        .context("running cargo build")?;
+    if !status.success() {
+        bail!("cargo build failed");
+    }
+    Ok(target_dir().join("debug"))
+}
+
 /// A database for a task: `DATABASE_URL` when set, else a throwaway cluster under
 /// `target/<name>` (kept alive by the returned handle).
 pub fn database(name: &str, durable: bool) -> anyhow::Result<(String, Option<PgCluster>)> {

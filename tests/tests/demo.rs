@@ -1,0 +1,41 @@
+//! `cargo xtask demo`'s conversation, through the real binaries: every reply reaches the
+//! phone, in order, and is read.
+
+#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+
+use e2e::Pipeline;
+use testkit::demo::{self, SCRIPT, Target};
+use testkit::payloads::APP_SECRET;
+use testkit::stack::StackOptions;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_conversation_reaches_the_handoff_with_every_reply_read() {
+    let p = Pipeline::start(StackOptions::default()).await;
+    let target = Target {
+        ingest_url: p.stack.ingest.url(""),
+        fake_url: p.stack.fake.url(""),
+        database_url: p.db.url().to_owned(),
+        app_secret: APP_SECRET.to_owned(),
+    };
+    let mut printed = String::new();
+    let transcript =
+        demo::run(&target, &SCRIPT, |turn| printed.push_str(&turn.to_string())).await.expect("runs");
+
+    let replies: Vec<&str> =
+        transcript.iter().flat_map(|t| t.replies.iter().map(|r| r.body.as_str())).collect();
+    assert_eq!(
+        replies,
+        [
+            "Hi 👋 I'm ABCai from Al Ain Business Center.\n\nHow can I help you today?",
+            "May I know your full name, please?",
+            "What is your nationality?",
+            "What is your email address? We will send your quotation there.",
+            "What is the best time to call you?",
+            "Thank you, Ahmed! Our team will prepare your quotation and call you at the time you chose.",
+        ]
+    );
+    assert!(transcript.iter().flat_map(|t| &t.replies).all(|r| r.status == "read"), "{transcript:#?}");
+    assert_eq!(printed.matches("✓✓ read").count(), 6, "{printed}");
+    assert!(printed.contains("Ahmed Khan  ◀ customer"), "{printed}");
+    assert_eq!(p.count("SELECT count(*) AS n FROM notification WHERE kind = 'lead_qualified'").await, 1);
+}
