@@ -73,14 +73,7 @@ impl Stack {
         let fake =
             start(bin_dir, "whatsapp-fake", database_url, &fake_env, &options.with_common(&options.fake))
                 .await?;
-        let runner = start(
-            bin_dir,
-            "job-runner",
-            database_url,
-            &[("JOB_POLL_INTERVAL_MS", "200".to_owned())],
-            &options.with_common(&options.runner),
-        )
-        .await?;
+        let runner = start_runner(bin_dir, database_url, &options).await?;
         let sender = start_sender(bin_dir, database_url, &fake, &options).await?;
         Ok(Self {
             ingest,
@@ -96,8 +89,18 @@ impl Stack {
 
     /// Starts outbound-sender again (after a kill, say).
     pub async fn restart_sender(&mut self) -> std::io::Result<()> {
-        self.sender = start_sender(&self.bin_dir, &self.database_url, &self.fake, &self.options).await?;
+        self.sender = self.spawn_sender().await?;
         Ok(())
+    }
+
+    /// Starts one more job-runner `serve`, wired like [`Stack::runner`]; the caller owns it.
+    pub async fn spawn_runner(&self) -> std::io::Result<ChildService> {
+        start_runner(&self.bin_dir, &self.database_url, &self.options).await
+    }
+
+    /// Starts one more outbound-sender, wired like [`Stack::sender`]; the caller owns it.
+    pub async fn spawn_sender(&self) -> std::io::Result<ChildService> {
+        start_sender(&self.bin_dir, &self.database_url, &self.fake, &self.options).await
     }
 
     /// POSTs a webhook signed as Meta would; returns the HTTP status.
@@ -139,6 +142,15 @@ impl Stack {
         let sent = self.http.put(self.fake.url("/_fake/faults")).json(faults).send().await;
         sent.is_ok_and(|r| r.status().is_success())
     }
+}
+
+async fn start_runner(
+    bin_dir: &Path,
+    database_url: &str,
+    options: &StackOptions,
+) -> std::io::Result<ChildService> {
+    let env = [("JOB_POLL_INTERVAL_MS", "200".to_owned())];
+    start(bin_dir, "job-runner", database_url, &env, &options.with_common(&options.runner)).await
 }
 
 async fn start_sender(

@@ -6,6 +6,9 @@ use serde_json::json;
 
 use crate::state::RecordedSend;
 
+/// How long a status webhook is retried before the fake gives up on it.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(180);
+
 /// Where and how status webhooks go.
 #[derive(Clone)]
 pub(crate) struct StatusPoster {
@@ -15,15 +18,17 @@ pub(crate) struct StatusPoster {
 }
 
 impl StatusPoster {
-    /// Posts `statuses` for `send`, one webhook each, `delay` apart; each is retried a few
-    /// times when ingest does not answer 200 (as Meta retries).
+    /// Posts `statuses` for `send`, one webhook each, `delay` apart; each is retried while
+    /// ingest does not answer 200, with a growing pause, for up to [`GIVE_UP_AFTER`] (Meta
+    /// retries for days; an outage of ingest or Postgres must not lose a status).
     pub(crate) async fn post(&self, send: RecordedSend, statuses: Vec<String>, delay: Duration) {
         for status in statuses {
             tokio::time::sleep(delay).await;
             let body = self.body(&send, &status);
             let signature = whatsapp::signature::sign(self.app_secret.as_bytes(), &body);
             let mut pause = Duration::from_millis(200);
-            for _ in 0..6 {
+            let give_up = tokio::time::Instant::now() + GIVE_UP_AFTER;
+            while tokio::time::Instant::now() < give_up {
                 let sent = self
                     .http
                     .post(&self.ingest_url)
@@ -36,7 +41,7 @@ impl StatusPoster {
                     break;
                 }
                 tokio::time::sleep(pause).await;
-                pause *= 2;
+                pause = (pause * 2).min(Duration::from_secs(5));
             }
         }
     }

@@ -1,8 +1,10 @@
 //! Project tasks, run as `cargo xtask <task>`.
 
 mod bench;
+mod chaos;
 mod demo;
 mod dev;
+mod sends;
 mod workspace;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +25,10 @@ enum Task {
     /// Send a scripted customer conversation through the stack `cargo xtask dev` runs and
     /// print it as the customer's phone shows it, with delivery ticks.
     Demo,
+    /// The whole pipeline under faults (kills, a Postgres crash, Graph API errors, duplicate
+    /// and out-of-order deliveries), then an audit: nothing lost, duplicated, stuck or
+    /// reordered. Exits non-zero when a promise broke.
+    Chaos(chaos::ChaosArgs),
     /// Benchmarks; each prints a table of its figures.
     Bench {
         #[command(subcommand)]
@@ -36,5 +42,6 @@ async fn main() -> anyhow::Result<()> {
         Task::Dev(args) => dev::run(args).await,
         Task::Demo => demo::run().await,
         Task::Bench { target } => bench::run(target).await,
+        Task::Chaos(args) => chaos::run(args).await,
     }
 }

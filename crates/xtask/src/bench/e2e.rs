@@ -3,19 +3,17 @@
 //! arrival rate; then a burst, for sends per second.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use bytes::Bytes;
-use hdrhistogram::Histogram;
 use serde_json::Value;
 use testkit::payloads::{self, Customer};
 use testkit::stack::{Stack, StackOptions};
 use tokio::task::JoinSet;
 
 use super::load::{self, Prepared};
-use crate::workspace;
+use crate::{sends, workspace};
 
 /// Options of `cargo xtask bench e2e`.
 #[derive(clap::Args)]
@@ -53,7 +51,7 @@ pub async fn run(args: E2eArgs) -> anyhow::Result<()> {
     println!("latency: {} messages/s for {} s…", args.rate, args.seconds);
     let acks = post_at_rate(&client, messages.take(u64::from(args.rate) * args.seconds), args.rate).await;
     let sends = wait_for(&stack, acks.len(), Duration::from_secs(60)).await;
-    let latency = latency_ms(&acks, &sends);
+    let latency = sends::latency_us(&acks, &sends);
 
     println!("burst: {} messages…", args.burst);
     let before = sends.len();
@@ -166,29 +164,6 @@ async fn post_at_rate(
 
 async fn wait_for(stack: &Stack, n: usize, timeout: Duration) -> Vec<Value> {
     stack.wait_for_sends(n, timeout).await
-}
-
-/// Milliseconds (as microseconds in the histogram) from each acknowledgement to the
-/// arrival of its reply at the Graph API double.
-fn latency_ms(acks: &HashMap<String, SystemTime>, sends: &[Value]) -> Histogram<u64> {
-    let mut histogram =
-        Histogram::new_with_bounds(1, 600_000_000, 3).unwrap_or_else(|_| unreachable!("valid bounds"));
-    let acked: Arc<HashMap<&str, SystemTime>> =
-        Arc::new(acks.iter().map(|(k, v)| (k.as_str(), *v)).collect());
-    for send in sends {
-        let (Some(reply_to), Some(received)) = (send["reply_to"].as_str(), send["received_at"].as_str())
-        else {
-            continue;
-        };
-        let (Some(ack), Ok(received)) = (acked.get(reply_to), chrono::DateTime::parse_from_rfc3339(received))
-        else {
-            continue;
-        };
-        let received = SystemTime::from(received);
-        let micros = received.duration_since(*ack).map_or(1, |d| d.as_micros().max(1) as u64);
-        let _ = histogram.record(micros);
-    }
-    histogram
 }
 
 fn distinct_callbacks(sends: &[Value]) -> usize {

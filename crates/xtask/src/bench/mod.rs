@@ -2,7 +2,7 @@
 
 mod e2e;
 mod ingest;
-mod load;
+pub(crate) mod load;
 mod pgbench;
 mod runner;
 
@@ -29,7 +29,7 @@ pub async fn run(target: Target) -> anyhow::Result<()> {
 }
 
 /// A fresh database `name` on the server of `admin_url`; returns its URL.
-async fn fresh_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
+pub(crate) async fn fresh_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
     use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
     let mut admin = AsyncPgConnection::establish(admin_url).await?;
     admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;

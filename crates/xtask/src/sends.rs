@@ -1,0 +1,48 @@
+//! Reading what the Graph API double received (`GET /_fake/sends`).
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use hdrhistogram::Histogram;
+use serde_json::Value;
+
+/// The `outbound_message_log.id` a send carries in `biz_opaque_callback_data`.
+pub fn outbound_id(send: &Value) -> Option<i64> {
+    send["callback_data"].as_str()?.strip_prefix("outbound:")?.parse().ok()
+}
+
+/// Microseconds from each acknowledged webhook (by inbound wamid) to the arrival of the
+/// first reply to it at the Graph API double.
+pub fn latency_us(acks: &HashMap<String, SystemTime>, sends: &[Value]) -> Histogram<u64> {
+    let mut histogram =
+        Histogram::new_with_bounds(1, 3_600_000_000, 3).unwrap_or_else(|_| unreachable!("valid bounds"));
+    let mut answered = std::collections::HashSet::new();
+    for send in sends {
+        let (Some(reply_to), Some(received)) = (send["reply_to"].as_str(), send["received_at"].as_str())
+        else {
+            continue;
+        };
+        let (Some(ack), Ok(received)) = (acks.get(reply_to), chrono::DateTime::parse_from_rfc3339(received))
+        else {
+            continue;
+        };
+        if !answered.insert(reply_to) {
+            continue;
+        }
+        let micros =
+            SystemTime::from(received).duration_since(*ack).map_or(1, |d| d.as_micros().max(1) as u64);
+        let _ = histogram.record(micros);
+    }
+    histogram
+}
+
+/// `p50 / p99 / max` of a histogram of microseconds, in milliseconds.
+pub fn ms_percentiles(h: &Histogram<u64>) -> String {
+    let ms = |us: u64| us as f64 / 1000.0;
+    format!(
+        "{:.1} / {:.1} / {:.1} ms",
+        ms(h.value_at_quantile(0.50)),
+        ms(h.value_at_quantile(0.99)),
+        ms(h.max())
+    )
+}
