@@ -82,6 +82,11 @@ impl ChildService {
         }
     }
 
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// The address the service listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr

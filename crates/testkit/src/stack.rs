@@ -125,6 +125,11 @@ impl Stack {
         }
     }
 
+    /// Forgets the sends the fake recorded so far.
+    pub async fn clear_sends(&self) {
+        let _ = self.http.delete(self.fake.url("/_fake/sends")).send().await;
+    }
+
     /// Waits (up to `timeout`) until the fake accepted at least `n` sends; returns them.
     pub async fn wait_for_sends(&self, n: usize, timeout: Duration) -> Vec<Value> {
         let deadline = tokio::time::Instant::now() + timeout;

@@ -5,6 +5,7 @@ mod ingest;
 pub(crate) mod load;
 mod pgbench;
 mod runner;
+mod soak;
 
 /// What to benchmark.
 #[derive(clap::Subcommand)]
@@ -18,6 +19,9 @@ pub enum Target {
     /// The whole pipeline: latency from webhook to Graph API request at a fixed rate, and
     /// sends per second in a burst, on release binaries and a durable Postgres.
     E2e(e2e::E2eArgs),
+    /// The whole pipeline at a steady rate for minutes, pruning on: each service's memory and
+    /// each table's size, sampled, to show they level off.
+    Soak(soak::SoakArgs),
 }
 
 pub async fn run(target: Target) -> anyhow::Result<()> {
@@ -25,6 +29,7 @@ pub async fn run(target: Target) -> anyhow::Result<()> {
         Target::Ingest(args) => ingest::run(args).await,
         Target::Runner(args) => runner::run(args).await,
         Target::E2e(args) => e2e::run(args).await,
+        Target::Soak(args) => soak::run(args).await,
     }
 }
 

@@ -9,6 +9,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{Double, Nullable};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use store::ingest::{InboundRecord, IngestBatch};
+use testkit::demo::SCRIPT;
 use testkit::service::ChildService;
 
 use crate::workspace;
@@ -30,10 +31,6 @@ pub struct RunnerArgs {
     #[arg(long, default_value_t = 10)]
     seconds: u64,
 }
-
-/// The messages of one full qualification, in order.
-const SCRIPT: [&str; 6] =
-    ["hello", "I need a family visa", "Ahmed Khan", "Pakistani", "ahmed@example.com", "tomorrow after 5pm"];
 
 pub async fn run(args: RunnerArgs) -> anyhow::Result<()> {
     let bin = workspace::build(true, &["job-runner"])?.join("job-runner");
