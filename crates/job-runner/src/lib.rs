@@ -24,15 +24,17 @@ use worker::CancellationToken;
 /// `run-once`: runs due jobs (and, with `--drain-for`, new ones as they arrive) and returns
 /// what it did. SIGTERM stops it between batches.
 pub async fn run_once(config: RunOnceConfig) -> anyhow::Result<Summary> {
-    let pool =
-        store::build_pool(&config.runner.db.database_url, &config.runner.db.pool_settings("job-runner"))?;
+    let pool = store::build_pool(
+        config.runner.db.database_url.expose(),
+        &config.runner.db.pool_settings("job-runner"),
+    )?;
     store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;
     let runner = Runner::new(pool, config.runner.settings());
     let stop = CancellationToken::new();
     let signals = tokio::spawn(worker::stop_on_signal(stop.clone()));
     let drain_for = std::time::Duration::from_secs(config.drain_for);
     let listening = (config.drain_for > 0).then(|| {
-        let url = config.runner.db.database_url.clone();
+        let url = config.runner.db.database_url.expose().to_owned();
         tokio::spawn(worker::listen(url, store::OUTBOUND_JOB_CHANNEL, runner.wake_signal(), stop.clone()))
     });
     let summary = runner.drain(config.max, drain_for, &stop).await;

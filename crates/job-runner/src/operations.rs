@@ -92,19 +92,19 @@ fn selection(all: bool, ids: &[i64]) -> Option<Selection<'_>> {
 
 /// `job-runner prune`.
 pub async fn prune_command(args: PruneArgs) -> anyhow::Result<Pruned> {
-    let pool = store::build_pool(&args.db.database_url, &args.db.pool_settings("job-runner"))?;
+    let pool = store::build_pool(args.db.database_url.expose(), &args.db.pool_settings("job-runner"))?;
     Ok(prune(&pool, args.retention.retention()).await?)
 }
 
 /// `job-runner failed`.
 pub async fn failed_command(args: FailedArgs) -> anyhow::Result<FailedItems> {
-    let pool = store::build_pool(&args.db.database_url, &args.db.pool_settings("job-runner"))?;
+    let pool = store::build_pool(args.db.database_url.expose(), &args.db.pool_settings("job-runner"))?;
     Ok(failed(&pool, args.limit.clamp(1, 10_000)).await?)
 }
 
 /// `job-runner requeue`.
 pub async fn requeue_command(args: RequeueArgs) -> anyhow::Result<Requeued> {
-    let pool = store::build_pool(&args.db.database_url, &args.db.pool_settings("job-runner"))?;
+    let pool = store::build_pool(args.db.database_url.expose(), &args.db.pool_settings("job-runner"))?;
     let jobs = selection(args.all_failed_jobs, &args.jobs);
     let outbound = selection(args.all_failed_outbound, &args.outbound);
     Ok(requeue(&pool, jobs, outbound).await?)

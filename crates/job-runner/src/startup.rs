@@ -41,15 +41,17 @@ impl Application {
     /// binds the HTTP listener.
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
         telemetry::metrics::register(crate::runner::COUNTERS);
-        let pool =
-            store::build_pool(&config.runner.db.database_url, &config.runner.db.pool_settings("job-runner"))?;
+        let pool = store::build_pool(
+            config.runner.db.database_url.expose(),
+            &config.runner.db.pool_settings("job-runner"),
+        )?;
         store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;
         let runner = Runner::new(pool.clone(), config.runner.settings());
         let listener = TcpListener::bind(config.bind_addr)
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
         let addr = listener.local_addr()?;
         let grace = Duration::from_secs(config.shutdown_timeout_secs);
-        let database_url = config.runner.db.database_url.clone();
+        let database_url = config.runner.db.database_url.expose().to_owned();
         let prune_interval =
             (config.prune_interval_secs > 0).then(|| Duration::from_secs(config.prune_interval_secs));
         let retention = config.retention.retention();

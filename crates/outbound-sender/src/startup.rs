@@ -33,7 +33,8 @@ impl Application {
     /// binds the HTTP listener.
     pub async fn build(config: SenderConfig) -> anyhow::Result<Self> {
         telemetry::metrics::register(crate::sender::COUNTERS);
-        let pool = store::build_pool(&config.db.database_url, &config.db.pool_settings("outbound-sender"))?;
+        let pool =
+            store::build_pool(config.db.database_url.expose(), &config.db.pool_settings("outbound-sender"))?;
         store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;
         let client = GraphClient::new(
             &config.api_base_url,
@@ -84,7 +85,7 @@ impl Application {
             sender,
             pool,
             loop_settings,
-            database_url: config.db.database_url,
+            database_url: config.db.database_url.expose().to_owned(),
             stop: CancellationToken::new(),
         })
     }

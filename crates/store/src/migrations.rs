@@ -7,6 +7,7 @@ use diesel::{OptionalExtension, QueryableByName};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use domain::Secret;
 
 use crate::StoreError;
 
@@ -96,15 +97,15 @@ pub async fn refuse_if_behind(pool: &crate::DbPool) -> Result<(), StoreError> {
 /// The `migrate` subcommand every service binary has.
 #[derive(Debug, Clone, clap::Args)]
 pub struct MigrateArgs {
-    /// Postgres connection URL.
+    /// Postgres connection URL (a [`Secret`]: it holds the password).
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: String,
+    pub database_url: Secret,
 }
 
 impl MigrateArgs {
     /// Applies the pending migrations and logs what was applied.
     pub async fn run(&self) -> Result<(), StoreError> {
-        let applied = run_pending(&self.database_url).await?;
+        let applied = run_pending(self.database_url.expose()).await?;
         tracing::info!(applied = applied.len(), versions = ?applied, "migrations applied");
         Ok(())
     }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use domain::Secret;
 
 use crate::StoreError;
 
@@ -16,11 +17,12 @@ pub type DbPool = Pool<AsyncPgConnection>;
 pub type PooledConnection = Object<AsyncPgConnection>;
 
 /// Database options every service takes (flattened into each binary's command line).
-#[derive(Clone, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct DbArgs {
-    /// Postgres connection URL.
+    /// Postgres connection URL. It holds the password, so it is a [`Secret`]: `Debug`
+    /// prints `<redacted>`.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: String,
+    pub database_url: Secret,
     /// Most connections this process opens.
     #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16)]
     pub database_pool_size: usize,
@@ -31,17 +33,6 @@ pub struct DbArgs {
     /// Statement timeout set on every connection (milliseconds).
     #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT_MS", default_value_t = 10_000)]
     pub database_statement_timeout_ms: u64,
-}
-
-impl std::fmt::Debug for DbArgs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DbArgs")
-            .field("database_url", &"<redacted>")
-            .field("database_pool_size", &self.database_pool_size)
-            .field("database_timeout_ms", &self.database_timeout_ms)
-            .field("database_statement_timeout_ms", &self.database_statement_timeout_ms)
-            .finish()
-    }
 }
 
 /// How a pool is built.

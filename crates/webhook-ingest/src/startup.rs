@@ -76,7 +76,8 @@ impl Application {
     pub async fn build(config: IngestConfig) -> anyhow::Result<Self> {
         config.validate()?;
         telemetry::metrics::register(COUNTERS);
-        let pool = store::build_pool(&config.db.database_url, &config.db.pool_settings("webhook-ingest"))?;
+        let pool =
+            store::build_pool(config.db.database_url.expose(), &config.db.pool_settings("webhook-ingest"))?;
         store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;
 
         let listener = TcpListener::bind(config.bind_addr)

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use clap::{Args, Parser};
+use domain::Secret;
 use serde::{Deserialize, Serialize};
 use telemetry::TelemetryArgs;
 
@@ -15,14 +16,14 @@ pub struct Cli {
     pub bind_addr: SocketAddr,
     /// The access token senders must present.
     #[arg(long, env = "FAKE_ACCESS_TOKEN", default_value = "fake-access-token", hide_env_values = true)]
-    pub access_token: String,
+    pub access_token: Secret,
     /// Where to POST status webhooks (webhook-ingest's `/api/webhooks/whatsapp`); none
     /// are sent when unset.
     #[arg(long, env = "FAKE_INGEST_URL")]
     pub ingest_url: Option<String>,
     /// The app secret status webhooks are signed with.
     #[arg(long, env = "FAKE_APP_SECRET", default_value = "fake-app-secret", hide_env_values = true)]
-    pub app_secret: String,
+    pub app_secret: Secret,
     /// Faults, changeable at run time with `PUT /_fake/faults`.
     #[command(flatten)]
     pub faults: Faults,

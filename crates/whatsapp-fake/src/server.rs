@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::Utc;
+use domain::Secret;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
@@ -39,7 +40,7 @@ type Answer = Result<Response<Full<Bytes>>, Dropped>;
 
 struct Shared {
     state: Mutex<State>,
-    token: String,
+    token: Secret,
     poster: Option<StatusPoster>,
 }
 
@@ -152,7 +153,7 @@ fn update_faults(shared: &Shared, body: &[u8]) -> Response<Full<Bytes>> {
 }
 
 async fn send(shared: &Shared, phone_number_id: &str, bearer: Option<&str>, body: &[u8]) -> Answer {
-    if bearer.and_then(|b| b.strip_prefix("Bearer ")) != Some(shared.token.as_str()) {
+    if !bearer.and_then(|b| b.strip_prefix("Bearer ")).is_some_and(|t| shared.token.matches(t)) {
         return Ok(graph_error(StatusCode::UNAUTHORIZED, 190, "Invalid OAuth access token."));
     }
     let request: Value = match serde_json::from_slice(body) {

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use domain::Secret;
 use serde_json::json;
 
 use crate::state::RecordedSend;
@@ -14,7 +15,7 @@ const GIVE_UP_AFTER: Duration = Duration::from_secs(180);
 pub(crate) struct StatusPoster {
     pub(crate) http: reqwest::Client,
     pub(crate) ingest_url: String,
-    pub(crate) app_secret: String,
+    pub(crate) app_secret: Secret,
 }
 
 impl StatusPoster {
@@ -25,7 +26,7 @@ impl StatusPoster {
         for status in statuses {
             tokio::time::sleep(delay).await;
             let body = self.body(&send, &status);
-            let signature = whatsapp::signature::sign(self.app_secret.as_bytes(), &body);
+            let signature = whatsapp::signature::sign(self.app_secret.expose().as_bytes(), &body);
             let mut pause = Duration::from_millis(200);
             let give_up = tokio::time::Instant::now() + GIVE_UP_AFTER;
             while tokio::time::Instant::now() < give_up {

@@ -126,3 +126,22 @@ async fn nothing_listens_on_a_closed_port_so_the_request_is_not_sent() {
     assert!(matches!(error, SendError::NotSent(_)), "{error:?}");
     assert_eq!(error.outcome(), Outcome::Failed(Disposition::Transient));
 }
+
+#[test]
+fn the_token_and_app_secret_never_show_in_debug_output_or_help() {
+    let (token, secret) = ("fake-token-3c9e1a", "fake-secret-77d0b4");
+    let cli = Cli::try_parse_from(["whatsapp-fake", "--access-token", token, "--app-secret", secret])
+        .expect("parses");
+    assert_eq!((cli.access_token.expose(), cli.app_secret.expose()), (token, secret));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_whatsapp-fake"))
+        .arg("--help")
+        .env("FAKE_ACCESS_TOKEN", token)
+        .env("FAKE_APP_SECRET", secret)
+        .output()
+        .expect("runs");
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("FAKE_ACCESS_TOKEN"), "{help}");
+    for printed in [format!("{cli:?} {cli:#?}"), help.into_owned()] {
+        assert!(!printed.contains(token) && !printed.contains(secret), "{printed}");
+    }
+}

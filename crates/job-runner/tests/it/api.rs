@@ -15,7 +15,7 @@ fn config(database_url: &str) -> ServeConfig {
     ServeConfig {
         runner: RunnerArgs {
             db: DbArgs {
-                database_url: database_url.to_owned(),
+                database_url: Secret::new(database_url),
                 database_pool_size: 4,
                 database_timeout_ms: 2000,
                 database_statement_timeout_ms: 5000,

@@ -9,3 +9,4 @@ mod conversations;
 mod helpers;
 mod operations;
 mod queue;
+mod redaction;

@@ -147,21 +147,48 @@ async fn read_body(
 ) -> Result<Bytes, IngestError> {
     let declared =
         req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(IngestError::PayloadTooLarge);
-    }
-    let read = async {
-        let mut body = BytesMut::with_capacity(declared.unwrap_or(4096).min(limit));
-        while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(IngestError::BodyRead)?;
-            if body.len() + chunk.len() > limit {
-                return Err(IngestError::PayloadTooLarge);
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body.freeze())
+    let read = if declared.is_some_and(|n| n > limit) {
+        Err(IngestError::PayloadTooLarge)
+    } else {
+        tokio::time::timeout(timeout, read_limited(&mut payload, declared, limit))
+            .await
+            .unwrap_or(Err(IngestError::BodyTimeout))
     };
-    tokio::time::timeout(timeout, read).await.map_err(|_| IngestError::BodyTimeout)?
+    if read.is_err() {
+        close_without_draining(payload);
+    }
+    read
+}
+
+async fn read_limited(
+    payload: &mut web::Payload,
+    declared: Option<usize>,
+    limit: usize,
+) -> Result<Bytes, IngestError> {
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(4096).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(IngestError::BodyRead)?;
+        if body.len() + chunk.len() > limit {
+            return Err(IngestError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// How long an unread body's reader is kept after an early answer; far longer than writing
+/// a short error answer takes.
+const EARLY_ANSWER_GRACE: Duration = Duration::from_secs(5);
+
+/// After an early answer (413, 408) the rest of the body is unread. actix-http closes the
+/// connection after the answer while the body's reader is alive, but reads a dropped
+/// chunked body to its end, however long that is, so a client could keep a connection busy
+/// forever. Keeping the reader alive until the answer is out makes it close instead.
+fn close_without_draining(payload: web::Payload) {
+    actix_web::rt::spawn(async move {
+        tokio::time::sleep(EARLY_ANSWER_GRACE).await;
+        drop(payload);
+    });
 }
 
 /// The structured equivalents of the `INBOUND-ENTRY`, `JOB-ENQUEUE` and `Status-only

@@ -16,7 +16,7 @@ pub struct TestApp {
 pub fn config(database_url: &str) -> IngestConfig {
     IngestConfig {
         db: DbArgs {
-            database_url: database_url.to_owned(),
+            database_url: Secret::new(database_url),
             database_pool_size: 4,
             database_timeout_ms: 1000,
             database_statement_timeout_ms: 5000,

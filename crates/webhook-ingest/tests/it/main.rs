@@ -6,5 +6,7 @@ mod binary;
 mod helpers;
 mod messages;
 mod outage;
+mod redaction;
 mod rejects;
+mod slow_clients;
 mod statuses;
