@@ -1,5 +1,6 @@
 //! Types and rules of the WhatsApp pipeline that need no I/O: the Cloud API webhook
-//! envelope, the callback data that ties statuses to our sends, configuration secrets,
+//! envelope, the callback data that ties statuses to our sends, configuration secrets, JSON
+//! text made storable in `jsonb`,
 //! and (as the pipeline grows) conversation state and the outbound text policy.
 //!
 //! This crate must never depend on diesel, actix or reqwest.
@@ -7,7 +8,9 @@
 pub mod callback;
 pub mod conversation;
 pub mod secret;
+pub mod storable_json;
 pub mod text_policy;
 pub mod webhook;
 
 pub use secret::Secret;
+pub use storable_json::storable_json;

@@ -5,8 +5,6 @@
 //! `ON CONFLICT DO NOTHING` and `NOTIFY` the runner. A payload with several items runs all of
 //! them in one transaction, so a webhook is stored whole or not at all.
 
-use std::borrow::Cow;
-
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Int4, Nullable, Text, Timestamptz};
@@ -35,7 +33,8 @@ pub struct InboundRecord<'a> {
     pub message_type: &'a str,
     /// The text the customer typed or chose, if any.
     pub text_body: Option<&'a str>,
-    /// The message object as received.
+    /// The message object as received, with escapes `jsonb` refuses already replaced (as
+    /// `domain::webhook::WebhookEnvelope::parse` does).
     pub raw_json: &'a str,
     /// When the customer sent it.
     pub provider_timestamp: Option<DateTime<Utc>>,
@@ -62,7 +61,7 @@ pub struct StatusRecord<'a> {
     pub error_code: Option<i32>,
     /// The first error's title and details, for `failed`.
     pub error_text: Option<String>,
-    /// The status object as received.
+    /// The status object as received, storable as `jsonb` (see [`InboundRecord::raw_json`]).
     pub raw_json: &'a str,
 }
 
@@ -235,19 +234,17 @@ async fn insert_message(
     m: &InboundRecord<'_>,
 ) -> Result<InboundOutcome, StoreError> {
     let sql = if m.wa_id.is_some() { INGEST_MESSAGE_BY_WA_ID_SQL } else { INGEST_MESSAGE_BY_USER_ID_SQL };
-    let raw = postgres_safe_json(m.raw_json);
-    let text = m.text_body.map(postgres_safe_text);
     let query = diesel::sql_query(sql)
         .bind::<Nullable<Text>, _>(m.wa_id)
-        .bind::<Nullable<Text>, _>(m.user_id.map(postgres_safe_text))
-        .bind::<Nullable<Text>, _>(m.profile_name.map(postgres_safe_text))
+        .bind::<Nullable<Text>, _>(m.user_id)
+        .bind::<Nullable<Text>, _>(m.profile_name)
         .bind::<Text, _>(m.phone_number_id)
         .bind::<Nullable<Text>, _>(m.display_phone_number)
         .bind::<Nullable<Timestamptz>, _>(m.provider_timestamp)
         .bind::<Text, _>(m.provider_message_id)
         .bind::<Text, _>(m.message_type)
-        .bind::<Nullable<Text>, _>(text.as_deref())
-        .bind::<Text, _>(raw.as_ref())
+        .bind::<Nullable<Text>, _>(m.text_body)
+        .bind::<Text, _>(m.raw_json)
         .bind::<Text, _>(batch.request_id)
         .bind::<Nullable<Text>, _>(batch.traceparent);
     Ok(Prepared(query).get_result::<InboundOutcome>(conn).await?)
@@ -258,56 +255,17 @@ async fn insert_status(
     batch: &IngestBatch<'_>,
     s: &StatusRecord<'_>,
 ) -> Result<StatusOutcome, StoreError> {
-    let raw = postgres_safe_json(s.raw_json);
     let query = diesel::sql_query(INGEST_STATUS_SQL)
         .bind::<Text, _>(s.provider_message_id)
         .bind::<Text, _>(s.status)
         .bind::<Nullable<Timestamptz>, _>(s.provider_timestamp)
         .bind::<Nullable<Text>, _>(s.recipient_id)
-        .bind::<Nullable<Text>, _>(s.biz_opaque_callback_data.map(postgres_safe_text))
+        .bind::<Nullable<Text>, _>(s.biz_opaque_callback_data)
         .bind::<Nullable<Int4>, _>(s.error_code)
-        .bind::<Nullable<Text>, _>(s.error_text.as_deref().map(postgres_safe_text))
-        .bind::<Text, _>(raw.as_ref())
+        .bind::<Nullable<Text>, _>(s.error_text.as_deref())
+        .bind::<Text, _>(s.raw_json)
         .bind::<Text, _>(batch.request_id)
         .bind::<Nullable<Text>, _>(s.outbound_status)
         .bind::<Nullable<BigInt>, _>(s.callback_outbound_id);
     Ok(Prepared(query).get_result::<StatusOutcome>(conn).await?)
-}
-
-/// Postgres text cannot hold NUL; a customer can still send one. Replace it rather than
-/// fail the delivery (which Meta would then retry for a week).
-fn postgres_safe_text(text: &str) -> String {
-    text.replace('\0', "\u{FFFD}")
-}
-
-/// JSON text for a `jsonb` column, passed through untouched unless it holds `\u0000`,
-/// which is valid JSON but not valid `jsonb`.
-fn postgres_safe_json(raw: &str) -> Cow<'_, str> {
-    if !raw.contains("\\u0000") {
-        return Cow::Borrowed(raw);
-    }
-    match serde_json::from_str::<serde_json::Value>(raw) {
-        Ok(mut value) => {
-            replace_nul(&mut value);
-            Cow::Owned(value.to_string())
-        }
-        Err(_) => Cow::Owned(raw.replace("\\u0000", "\\ufffd")),
-    }
-}
-
-fn replace_nul(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::String(s) if s.contains('\0') => *s = postgres_safe_text(s),
-        serde_json::Value::Array(items) => items.iter_mut().for_each(replace_nul),
-        serde_json::Value::Object(map) => {
-            let keys_with_nul: Vec<String> = map.keys().filter(|k| k.contains('\0')).cloned().collect();
-            for key in keys_with_nul {
-                if let Some(v) = map.remove(&key) {
-                    map.insert(postgres_safe_text(&key), v);
-                }
-            }
-            map.values_mut().for_each(replace_nul);
-        }
-        _ => {}
-    }
 }

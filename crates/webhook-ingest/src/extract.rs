@@ -7,15 +7,15 @@ use store::ingest::{InboundRecord, StatusRecord};
 
 /// Items of a webhook that cannot be stored, and why.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Skipped {
+pub struct Skipped {
     /// Messages of a change without `metadata.phone_number_id`.
-    pub(crate) no_business_number: usize,
+    pub no_business_number: usize,
     /// Messages with neither `from` nor `from_user_id`.
-    pub(crate) no_sender: usize,
+    pub no_sender: usize,
 }
 
 /// The records of every message and status in `values`, in payload order.
-pub(crate) fn records(values: &[ChangeValue]) -> (Vec<InboundRecord<'_>>, Vec<StatusRecord<'_>>, Skipped) {
+pub fn records(values: &[ChangeValue]) -> (Vec<InboundRecord<'_>>, Vec<StatusRecord<'_>>, Skipped) {
     let mut messages = Vec::new();
     let mut statuses = Vec::new();
     let mut skipped = Skipped::default();

@@ -6,7 +6,7 @@
 
 pub mod config;
 mod error;
-mod extract;
+pub mod extract;
 mod routes;
 mod startup;
 

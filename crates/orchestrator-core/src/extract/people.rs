@@ -310,11 +310,15 @@ fn clauses(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Longest word taken as part of a name: longer is not a name (and the closing message,
+/// which thanks the customer by first name, must stay within WhatsApp's 4,096 characters).
+const MAX_NAME_WORD_CHARS: usize = 40;
+
 fn plausible_name(words: &[&str]) -> bool {
     !words.is_empty()
         && words.iter().all(|w| {
             w.chars().all(|c| c.is_alphabetic() || c == '\'' || c == '-')
-                && w.chars().count() >= 2
+                && (2..=MAX_NAME_WORD_CHARS).contains(&w.chars().count())
                 && !NOT_NAMES.contains(w)
                 && !is_service_word(w)
                 && !is_nationality_word(w)

@@ -151,3 +151,30 @@ async fn every_real_world_fixture_is_accepted() {
     assert_eq!(app.count("SELECT count(*) AS n FROM inbound_message").await, expected_messages);
     assert_eq!(app.count("SELECT count(*) AS n FROM outbound_job").await, expected_messages);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bodies_jsonb_would_refuse_are_stored_with_replacement_characters() {
+    let app = TestApp::spawn().await;
+    // Found by the fuzzer: half an emoji (`\ud83d` alone) in a text, and in an object key.
+    // With NUL escapes, Postgres `jsonb` refuses them; refusing the delivery would make Meta
+    // redeliver it for days.
+    let bodies: [&[u8]; 3] = [
+        include_bytes!("../../../../fuzz/regressions/webhook_envelope/lone-surrogate-in-text.json"),
+        include_bytes!("../../../../fuzz/regressions/webhook_envelope/lone-surrogate-in-raw-json.json"),
+        br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},"contacts":[{"profile":{"name":"A"},"wa_id":"971500000043"}],"messages":[{"from":"971500000043","id":"wamid.NUL","timestamp":"1790000000","type":"text","text":{"body":"nul \u0000 here"}}]}}]}]}"#,
+    ];
+    for body in bodies {
+        let signature = payloads::sign_bytes(body);
+        let response = app.post_raw(body.to_vec(), Some(&signature)).await;
+        assert_eq!(response.status(), 200, "{}", String::from_utf8_lossy(body));
+    }
+    assert_eq!(
+        app.count(
+            "SELECT count(*) AS n FROM inbound_message m JOIN outbound_job j ON j.inbound_message_id = m.id \
+             WHERE m.raw::text LIKE '%\u{FFFD}%'"
+        )
+        .await,
+        3,
+        "each message stored, with its job, the bad escape replaced"
+    );
+}
