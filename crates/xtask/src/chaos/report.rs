@@ -153,6 +153,10 @@ pub async fn audit(database_url: &str, driven: &Driven, sends: &[Value]) -> Audi
     audit.figure("replies written (one per question, unique dedupe key)", replies.len());
     audit.figure("replies received by the phone exactly once", once);
     audit.check("replies received twice or more, unexplained", duplicated, duplicated == 0);
+    audit.figure(
+        "uncertain sends resent after the window without a status",
+        replies.values().filter(|r| r.uncertain_resends > 0).count(),
+    );
     audit.figure("replies received twice after an uncertain send was resent (explained)", resent);
     audit.check("replies marked sent but never received", lost, lost == 0);
     audit.check(
