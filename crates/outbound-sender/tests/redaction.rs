@@ -2,20 +2,15 @@
 
 #![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
-use std::process::Command;
+use std::path::Path;
 
 use clap::Parser;
 use outbound_sender::Cli;
+use testkit::secrets::{assert_help_hides, assert_hidden};
 
 const DATABASE_URL: &str = "postgres://sender:db-pw-c83a@db.internal:5432/abc";
 const ACCESS_TOKEN: &str = "EAAG-access-token-0f4b2d";
 const SECRETS: [&str; 2] = ["db-pw-c83a", ACCESS_TOKEN];
-
-fn assert_hidden(what: &str, printed: &str) {
-    for secret in SECRETS {
-        assert!(!printed.contains(secret), "{what} shows {secret:?}:\n{printed}");
-    }
-}
 
 #[test]
 fn debug_output_of_the_configuration_redacts_every_secret() {
@@ -28,23 +23,19 @@ fn debug_output_of_the_configuration_redacts_every_secret() {
         ACCESS_TOKEN,
     ])
     .expect("parses");
-    assert_hidden("serve", &format!("{cli:?} {cli:#?}"));
+    assert_hidden("serve", &format!("{cli:?} {cli:#?}"), &SECRETS);
     let cli =
         Cli::try_parse_from(["outbound-sender", "migrate", "--database-url", DATABASE_URL]).expect("parses");
-    assert_hidden("migrate", &format!("{cli:?}"));
+    assert_hidden("migrate", &format!("{cli:?}"), &SECRETS);
 }
 
 #[test]
 fn help_does_not_print_secret_values_taken_from_the_environment() {
-    for subcommand in ["serve", "migrate"] {
-        let output = Command::new(env!("CARGO_BIN_EXE_outbound-sender"))
-            .args([subcommand, "--help"])
-            .env("DATABASE_URL", DATABASE_URL)
-            .env("WHATSAPP_ACCESS_TOKEN", ACCESS_TOKEN)
-            .output()
-            .expect("runs");
-        let help = String::from_utf8_lossy(&output.stdout);
-        assert!(help.contains("DATABASE_URL"), "{help}");
-        assert_hidden(subcommand, &help);
-    }
+    let env = [("DATABASE_URL", DATABASE_URL), ("WHATSAPP_ACCESS_TOKEN", ACCESS_TOKEN)];
+    assert_help_hides(
+        Path::new(env!("CARGO_BIN_EXE_outbound-sender")),
+        &["serve", "migrate"],
+        &env,
+        &SECRETS,
+    );
 }

@@ -7,12 +7,14 @@
 //! - [`payloads`]: signed webhook bodies of every message and status type;
 //! - [`stack`]: the four services as real processes wired to each other;
 //! - [`sql`]: one-line queries for assertions;
+//! - [`secrets`]: secrets stay out of `Debug` output and `--help`;
 //! - [`demo`]: a scripted customer conversation through a running stack.
 
 pub mod db;
 pub mod demo;
 pub mod payloads;
 pub mod postgres;
+pub mod secrets;
 pub mod service;
 pub mod sql;
 pub mod stack;

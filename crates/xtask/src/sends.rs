@@ -35,14 +35,3 @@ pub fn latency_us(acks: &HashMap<String, SystemTime>, sends: &[Value]) -> Histog
     }
     histogram
 }
-
-/// `p50 / p99 / max` of a histogram of microseconds, in milliseconds.
-pub fn ms_percentiles(h: &Histogram<u64>) -> String {
-    let ms = |us: u64| us as f64 / 1000.0;
-    format!(
-        "{:.1} / {:.1} / {:.1} ms",
-        ms(h.value_at_quantile(0.50)),
-        ms(h.value_at_quantile(0.99)),
-        ms(h.max())
-    )
-}

@@ -262,7 +262,7 @@ pub fn print(audit: &Audit, driven: &Driven, sends: &[Value], figures: &Figures)
     );
     println!(
         "| webhook 200 → reply at the Graph API: p50 / p99 / max | {} |",
-        sends::ms_percentiles(&latency)
+        crate::bench::load::percentiles(&latency)
     );
     println!();
     println!("{}", if audit.passed() { "every promise held" } else { "BROKEN PROMISES: see ✗ above" });
