@@ -108,17 +108,22 @@ pub fn parse_and_walk(body: &[u8]) {
     }
     for m in &messages {
         assert!(m.wa_id.is_some() || m.user_id.is_some(), "stored a message without a sender");
-        assert_raw_json(m.raw_json);
-        let _ = (m.profile_name, m.display_phone_number, m.text_body.map(str::len), m.provider_timestamp);
+        assert_raw_json(&m.raw_json);
+        let _ = (
+            &m.profile_name,
+            &m.display_phone_number,
+            m.text_body.as_deref().map(str::len),
+            m.provider_timestamp,
+        );
         let _ = (m.provider_message_id.len(), m.message_type.len());
     }
     for s in &statuses {
-        assert_raw_json(s.raw_json);
+        assert_raw_json(&s.raw_json);
         if let Some(id) = s.callback_outbound_id {
             assert!(id > 0, "callback data {:?} gave row id {id}", s.biz_opaque_callback_data);
         }
-        let _ = (s.provider_message_id.len(), s.status, s.outbound_status, s.provider_timestamp);
-        let _ = (s.recipient_id, s.error_code, s.error_text.as_deref());
+        let _ = (s.provider_message_id.len(), &s.status, s.outbound_status, s.provider_timestamp);
+        let _ = (&s.recipient_id, s.error_code, s.error_text.as_deref());
     }
 }
 

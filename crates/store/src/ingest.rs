@@ -3,7 +3,9 @@
 //! Each inbound message is one statement: upsert the contact, find or create the
 //! conversation, insert the message `ON CONFLICT DO NOTHING`, insert its `outbound_job`
 //! `ON CONFLICT DO NOTHING` and `NOTIFY` the runner. A payload with several items runs all of
-//! them in one transaction, so a webhook is stored whole or not at all.
+//! them in one transaction, so a webhook is stored whole or not at all; rows are written in
+//! one lock order, so concurrent transactions never deadlock. [`crate::group_commit`] stores
+//! concurrent deliveries together.
 
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
@@ -16,45 +18,45 @@ use crate::{DbPool, StoreError, connection};
 
 /// One inbound message, ready to store.
 #[derive(Debug, Clone)]
-pub struct InboundRecord<'a> {
+pub struct InboundRecord {
     /// The customer's WhatsApp id (phone number), when Meta sent one.
-    pub wa_id: Option<&'a str>,
+    pub wa_id: Option<String>,
     /// The customer's business-scoped user id, when Meta sent one.
-    pub user_id: Option<&'a str>,
+    pub user_id: Option<String>,
     /// The customer's profile name.
-    pub profile_name: Option<&'a str>,
+    pub profile_name: Option<String>,
     /// The business phone number id the message was sent to.
-    pub phone_number_id: &'a str,
+    pub phone_number_id: String,
     /// The business phone number as displayed.
-    pub display_phone_number: Option<&'a str>,
+    pub display_phone_number: Option<String>,
     /// The wamid.
-    pub provider_message_id: &'a str,
+    pub provider_message_id: String,
     /// Meta's `type`.
-    pub message_type: &'a str,
+    pub message_type: String,
     /// The text the customer typed or chose, if any.
-    pub text_body: Option<&'a str>,
+    pub text_body: Option<String>,
     /// The message object as received, with escapes `jsonb` refuses already replaced (as
     /// `domain::webhook::WebhookEnvelope::parse` does).
-    pub raw_json: &'a str,
+    pub raw_json: String,
     /// When the customer sent it.
     pub provider_timestamp: Option<DateTime<Utc>>,
 }
 
 /// One delivery status, ready to store.
 #[derive(Debug, Clone)]
-pub struct StatusRecord<'a> {
+pub struct StatusRecord {
     /// The wamid of our outbound message.
-    pub provider_message_id: &'a str,
+    pub provider_message_id: String,
     /// The status as Meta spells it.
-    pub status: &'a str,
+    pub status: String,
     /// The `outbound_message_log.status` it moves a row to, if any.
-    pub outbound_status: Option<&'a str>,
+    pub outbound_status: Option<&'static str>,
     /// When it happened.
     pub provider_timestamp: Option<DateTime<Utc>>,
     /// The recipient.
-    pub recipient_id: Option<&'a str>,
+    pub recipient_id: Option<String>,
     /// The echoed `biz_opaque_callback_data`.
-    pub biz_opaque_callback_data: Option<&'a str>,
+    pub biz_opaque_callback_data: Option<String>,
     /// The `outbound_message_log.id` carried in the callback data, if it names one.
     pub callback_outbound_id: Option<i64>,
     /// The first error's code, for `failed`.
@@ -62,20 +64,20 @@ pub struct StatusRecord<'a> {
     /// The first error's title and details, for `failed`.
     pub error_text: Option<String>,
     /// The status object as received, storable as `jsonb` (see [`InboundRecord::raw_json`]).
-    pub raw_json: &'a str,
+    pub raw_json: String,
 }
 
 /// Everything one webhook delivery carries.
 #[derive(Debug, Clone, Default)]
-pub struct IngestBatch<'a> {
+pub struct IngestBatch {
     /// The request id of the delivery, stored on every row.
-    pub request_id: &'a str,
+    pub request_id: String,
     /// The W3C traceparent of the request, stored on each job so the runner continues it.
-    pub traceparent: Option<&'a str>,
+    pub traceparent: Option<String>,
     /// Inbound messages.
-    pub messages: Vec<InboundRecord<'a>>,
+    pub messages: Vec<InboundRecord>,
     /// Delivery statuses.
-    pub statuses: Vec<StatusRecord<'a>>,
+    pub statuses: Vec<StatusRecord>,
 }
 
 /// What happened to one inbound message.
@@ -205,66 +207,120 @@ SELECT (SELECT id FROM event_row) AS event_id, (SELECT id FROM applied) AS outbo
 
 /// Stores a webhook delivery. One item runs as one statement; several run in one
 /// transaction. Duplicates are no-ops reported in the outcome.
-pub async fn ingest(pool: &DbPool, batch: &IngestBatch<'_>) -> Result<IngestOutcome, StoreError> {
+pub async fn ingest(pool: &DbPool, batch: &IngestBatch) -> Result<IngestOutcome, StoreError> {
     let mut conn = connection(pool).await?;
-    if batch.messages.len() + batch.statuses.len() <= 1 {
-        return ingest_items(&mut conn, batch).await;
-    }
-    conn.transaction(async |conn| ingest_items(conn, batch).await).await
+    let span = tracing::Span::current();
+    let delivery = [(batch, &span)];
+    let written = if batch.messages.len() + batch.statuses.len() <= 1 {
+        write_in_lock_order(&mut conn, &delivery).await?
+    } else {
+        conn.transaction(async |conn| write_in_lock_order(conn, &delivery).await).await?
+    };
+    Ok(written.into_iter().next().unwrap_or_default())
 }
 
-async fn ingest_items(
+/// One row to write: the `index`-th message or status of delivery `delivery`.
+#[derive(Clone, Copy)]
+struct Item {
+    delivery: usize,
+    index: usize,
+    message: bool,
+}
+
+/// Writes the messages and statuses of `deliveries` (each with the span its rows belong to)
+/// in lock order: messages before statuses, messages by customer, statuses by wamid, ties in
+/// arrival order. Every transaction that writes several rows takes their locks in this order,
+/// so two of them never deadlock, and a customer's messages keep their order. Returns each
+/// delivery's outcome, items in input order.
+pub(crate) async fn write_in_lock_order(
     conn: &mut AsyncPgConnection,
-    batch: &IngestBatch<'_>,
-) -> Result<IngestOutcome, StoreError> {
-    let mut outcome = IngestOutcome::default();
-    for message in &batch.messages {
-        outcome.messages.push(insert_message(conn, batch, message).await?);
+    deliveries: &[(&IngestBatch, &tracing::Span)],
+) -> Result<Vec<IngestOutcome>, StoreError> {
+    let mut items: Vec<Item> = Vec::new();
+    for (d, (batch, _)) in deliveries.iter().enumerate() {
+        items.extend((0..batch.messages.len()).map(|index| Item { delivery: d, index, message: true }));
+        items.extend((0..batch.statuses.len()).map(|index| Item { delivery: d, index, message: false }));
     }
-    for status in &batch.statuses {
-        let span = tracing::info_span!("status.apply", request_id = batch.request_id, status = status.status);
-        outcome.statuses.push(insert_status(conn, batch, status).instrument(span).await?);
+    items.sort_by(|a, b| lock_order(deliveries, *a, *b));
+    let mut messages: Vec<Vec<Option<InboundOutcome>>> =
+        deliveries.iter().map(|(b, _)| vec![None; b.messages.len()]).collect();
+    let mut statuses: Vec<Vec<Option<StatusOutcome>>> =
+        deliveries.iter().map(|(b, _)| vec![None; b.statuses.len()]).collect();
+    for item in items {
+        let (batch, span) = deliveries[item.delivery];
+        if item.message {
+            let stored =
+                insert_message(conn, batch, &batch.messages[item.index]).instrument(span.clone()).await?;
+            messages[item.delivery][item.index] = Some(stored);
+        } else {
+            let status = &batch.statuses[item.index];
+            let span = tracing::info_span!(parent: span, "status.apply",
+                request_id = batch.request_id.as_str(), status = status.status.as_str());
+            let stored = insert_status(conn, batch, status).instrument(span).await?;
+            statuses[item.delivery][item.index] = Some(stored);
+        }
     }
-    Ok(outcome)
+    Ok(messages
+        .into_iter()
+        .zip(statuses)
+        .map(|(m, s)| IngestOutcome {
+            messages: m.into_iter().flatten().collect(),
+            statuses: s.into_iter().flatten().collect(),
+        })
+        .collect())
+}
+
+/// Messages (first) by customer, statuses by wamid.
+fn lock_order(deliveries: &[(&IngestBatch, &tracing::Span)], a: Item, b: Item) -> std::cmp::Ordering {
+    let customer = |i: Item| {
+        let m = &deliveries[i.delivery].0.messages[i.index];
+        (m.wa_id.as_deref().or(m.user_id.as_deref()), m.phone_number_id.as_str())
+    };
+    let wamid = |i: Item| deliveries[i.delivery].0.statuses[i.index].provider_message_id.as_str();
+    match (a.message, b.message) {
+        (true, true) => customer(a).cmp(&customer(b)),
+        (false, false) => wamid(a).cmp(wamid(b)),
+        _ => b.message.cmp(&a.message),
+    }
 }
 
 async fn insert_message(
     conn: &mut AsyncPgConnection,
-    batch: &IngestBatch<'_>,
-    m: &InboundRecord<'_>,
+    batch: &IngestBatch,
+    m: &InboundRecord,
 ) -> Result<InboundOutcome, StoreError> {
     let sql = if m.wa_id.is_some() { INGEST_MESSAGE_BY_WA_ID_SQL } else { INGEST_MESSAGE_BY_USER_ID_SQL };
     let query = diesel::sql_query(sql)
-        .bind::<Nullable<Text>, _>(m.wa_id)
-        .bind::<Nullable<Text>, _>(m.user_id)
-        .bind::<Nullable<Text>, _>(m.profile_name)
-        .bind::<Text, _>(m.phone_number_id)
-        .bind::<Nullable<Text>, _>(m.display_phone_number)
+        .bind::<Nullable<Text>, _>(m.wa_id.as_deref())
+        .bind::<Nullable<Text>, _>(m.user_id.as_deref())
+        .bind::<Nullable<Text>, _>(m.profile_name.as_deref())
+        .bind::<Text, _>(&m.phone_number_id)
+        .bind::<Nullable<Text>, _>(m.display_phone_number.as_deref())
         .bind::<Nullable<Timestamptz>, _>(m.provider_timestamp)
-        .bind::<Text, _>(m.provider_message_id)
-        .bind::<Text, _>(m.message_type)
-        .bind::<Nullable<Text>, _>(m.text_body)
-        .bind::<Text, _>(m.raw_json)
-        .bind::<Text, _>(batch.request_id)
-        .bind::<Nullable<Text>, _>(batch.traceparent);
+        .bind::<Text, _>(&m.provider_message_id)
+        .bind::<Text, _>(&m.message_type)
+        .bind::<Nullable<Text>, _>(m.text_body.as_deref())
+        .bind::<Text, _>(&m.raw_json)
+        .bind::<Text, _>(&batch.request_id)
+        .bind::<Nullable<Text>, _>(batch.traceparent.as_deref());
     Ok(Prepared(query).get_result::<InboundOutcome>(conn).await?)
 }
 
 async fn insert_status(
     conn: &mut AsyncPgConnection,
-    batch: &IngestBatch<'_>,
-    s: &StatusRecord<'_>,
+    batch: &IngestBatch,
+    s: &StatusRecord,
 ) -> Result<StatusOutcome, StoreError> {
     let query = diesel::sql_query(INGEST_STATUS_SQL)
-        .bind::<Text, _>(s.provider_message_id)
-        .bind::<Text, _>(s.status)
+        .bind::<Text, _>(&s.provider_message_id)
+        .bind::<Text, _>(&s.status)
         .bind::<Nullable<Timestamptz>, _>(s.provider_timestamp)
-        .bind::<Nullable<Text>, _>(s.recipient_id)
-        .bind::<Nullable<Text>, _>(s.biz_opaque_callback_data)
+        .bind::<Nullable<Text>, _>(s.recipient_id.as_deref())
+        .bind::<Nullable<Text>, _>(s.biz_opaque_callback_data.as_deref())
         .bind::<Nullable<Int4>, _>(s.error_code)
         .bind::<Nullable<Text>, _>(s.error_text.as_deref())
-        .bind::<Text, _>(s.raw_json)
-        .bind::<Text, _>(batch.request_id)
+        .bind::<Text, _>(&s.raw_json)
+        .bind::<Text, _>(&batch.request_id)
         .bind::<Nullable<Text>, _>(s.outbound_status)
         .bind::<Nullable<BigInt>, _>(s.callback_outbound_id);
     Ok(Prepared(query).get_result::<StatusOutcome>(conn).await?)

@@ -4,6 +4,7 @@
 //! Callers get typed functions; no SQL lives outside this crate.
 
 mod error;
+pub mod group_commit;
 pub mod ingest;
 pub mod jobs;
 pub mod listen;

@@ -15,7 +15,7 @@ pub struct Skipped {
 }
 
 /// The records of every message and status in `values`, in payload order.
-pub fn records(values: &[ChangeValue]) -> (Vec<InboundRecord<'_>>, Vec<StatusRecord<'_>>, Skipped) {
+pub fn records(values: &[ChangeValue]) -> (Vec<InboundRecord>, Vec<StatusRecord>, Skipped) {
     let mut messages = Vec::new();
     let mut statuses = Vec::new();
     let mut skipped = Skipped::default();
@@ -44,7 +44,7 @@ fn inbound<'a>(
     message: &'a Message,
     raw: &'a str,
     phone_number_id: &'a str,
-) -> Option<InboundRecord<'a>> {
+) -> Option<InboundRecord> {
     let contact = value.contact_for(message);
     let user_id = message.from_user_id.as_deref().or(contact.and_then(|c| c.user_id.as_deref()));
     let wa_id = message.from.as_deref();
@@ -52,33 +52,33 @@ fn inbound<'a>(
         return None;
     }
     Some(InboundRecord {
-        wa_id,
-        user_id,
-        profile_name: contact.and_then(|c| c.profile.as_ref()).and_then(|p| p.name.as_deref()),
-        phone_number_id,
-        display_phone_number: value.metadata.as_ref().and_then(|m| m.display_phone_number.as_deref()),
-        provider_message_id: &message.id,
-        message_type: message.kind.as_str(),
-        text_body: message.text(),
-        raw_json: raw,
+        wa_id: wa_id.map(str::to_owned),
+        user_id: user_id.map(str::to_owned),
+        profile_name: contact.and_then(|c| c.profile.as_ref()).and_then(|p| p.name.clone()),
+        phone_number_id: phone_number_id.to_owned(),
+        display_phone_number: value.metadata.as_ref().and_then(|m| m.display_phone_number.clone()),
+        provider_message_id: message.id.clone(),
+        message_type: message.kind.as_str().to_owned(),
+        text_body: message.text().map(str::to_owned),
+        raw_json: raw.to_owned(),
         provider_timestamp: message.timestamp.and_then(unix_seconds),
     })
 }
 
-fn status<'a>(status: &'a Status, raw: &'a str) -> StatusRecord<'a> {
+fn status(status: &Status, raw: &str) -> StatusRecord {
     let callback = status.biz_opaque_callback_data.as_deref();
     let first_error = status.errors.first();
     StatusRecord {
-        provider_message_id: &status.id,
-        status: status.status.as_str(),
+        provider_message_id: status.id.clone(),
+        status: status.status.as_str().to_owned(),
         outbound_status: status.status.outbound_status(),
         provider_timestamp: status.timestamp.and_then(unix_seconds),
-        recipient_id: status.recipient_id.as_deref(),
-        biz_opaque_callback_data: callback,
+        recipient_id: status.recipient_id.clone(),
+        biz_opaque_callback_data: callback.map(str::to_owned),
         callback_outbound_id: callback.and_then(parse_outbound_callback_data),
         error_code: first_error.and_then(|e| e.code).and_then(|c| i32::try_from(c).ok()),
         error_text: first_error.map(error_text),
-        raw_json: raw,
+        raw_json: raw.to_owned(),
     }
 }
 

@@ -7,7 +7,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use store::DbPool;
+use store::group_commit::Ingestor;
 use telemetry::metrics::Counter;
 
 use crate::config::IngestConfig;
@@ -59,7 +59,8 @@ const COUNTERS: &[Counter] = &[
 
 /// Shared state of the request handlers.
 pub(crate) struct AppState {
-    pub(crate) pool: DbPool,
+    /// Stores deliveries (group commit over the pool).
+    pub(crate) ingestor: Ingestor,
     pub(crate) config: IngestConfig,
 }
 
@@ -88,7 +89,8 @@ impl Application {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
         let shutdown_timeout = config.shutdown_timeout_secs;
         let pool_data = web::Data::new(pool.clone());
-        let state = web::Data::new(AppState { pool, config });
+        let ingestor = Ingestor::start(pool, config.db.database_pool_size);
+        let state = web::Data::new(AppState { ingestor, config });
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(telemetry::request_id::middleware))

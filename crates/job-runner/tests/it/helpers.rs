@@ -47,18 +47,18 @@ impl Harness {
     pub async fn inbound_with_id(&self, customer: &str, kind: &str, text: Option<&str>, wamid: &str) {
         let raw = serde_json::json!({"from": customer, "id": wamid, "type": kind}).to_string();
         let batch = IngestBatch {
-            request_id: "req-test",
+            request_id: "req-test".to_owned(),
             traceparent: None,
             messages: vec![InboundRecord {
-                wa_id: Some(customer),
+                wa_id: Some(customer.to_owned()),
                 user_id: None,
                 profile_name: None,
-                phone_number_id: PHONE_NUMBER_ID,
+                phone_number_id: PHONE_NUMBER_ID.to_owned(),
                 display_phone_number: None,
-                provider_message_id: wamid,
-                message_type: kind,
-                text_body: text,
-                raw_json: &raw,
+                provider_message_id: wamid.to_owned(),
+                message_type: kind.to_owned(),
+                text_body: text.map(str::to_owned),
+                raw_json: raw,
                 provider_timestamp: None,
             }],
             statuses: Vec::new(),

@@ -74,16 +74,14 @@ pub(crate) async fn receive(
             return Ok(HttpResponse::Ok().json(json!({ "status": "ok" })));
         }
         let traceparent = telemetry::propagation::current_traceparent();
-        let batch = IngestBatch {
-            request_id: request_id.as_str(),
-            traceparent: traceparent.as_deref(),
-            messages,
-            statuses,
-        };
-        let outcome = store::ingest::ingest(&state.pool, &batch)
+        let batch =
+            IngestBatch { request_id: request_id.as_str().to_owned(), traceparent, messages, statuses };
+        let (batch, outcome) = state
+            .ingestor
+            .ingest(batch)
             .instrument(tracing::info_span!("ingest.persist", request_id = request_id.as_str()))
-            .await
-            .inspect_err(|e| tracing::error!(error = %e, "webhook not stored"))?;
+            .await;
+        let outcome = outcome.inspect_err(|e| tracing::error!(error = %e, "webhook not stored"))?;
         log_outcome(&batch, &outcome);
         Ok(HttpResponse::Ok().json(json!({ "status": "ok" })))
     }
@@ -193,26 +191,31 @@ fn close_without_draining(payload: web::Payload) {
 
 /// The structured equivalents of the `INBOUND-ENTRY`, `JOB-ENQUEUE` and `Status-only
 /// webhook` log lines, without customer data at info level.
-fn log_outcome(batch: &IngestBatch<'_>, outcome: &IngestOutcome) {
+fn log_outcome(batch: &IngestBatch, outcome: &IngestOutcome) {
     for (record, stored) in batch.messages.iter().zip(&outcome.messages) {
         match (stored.inbound_message_id, stored.job_id) {
             (Some(inbound_message_id), job_id) => {
                 tracing::info!(
-                    request_id = batch.request_id,
+                    request_id = batch.request_id.as_str(),
                     inbound_message_id,
                     conversation_id = stored.conversation_id,
-                    message_type = record.message_type,
+                    message_type = record.message_type.as_str(),
                     "inbound message stored"
                 );
                 tracing::debug!(inbound_message_id, from = ?record.wa_id, text = ?record.text_body, "inbound message content");
                 if let Some(job_id) = job_id {
-                    tracing::info!(request_id = batch.request_id, inbound_message_id, job_id, "job enqueued");
+                    tracing::info!(
+                        request_id = batch.request_id.as_str(),
+                        inbound_message_id,
+                        job_id,
+                        "job enqueued"
+                    );
                 }
                 metrics::counter!("webhook_messages_total", "outcome" => "stored").increment(1);
             }
             (None, _) => {
                 tracing::info!(
-                    request_id = batch.request_id,
+                    request_id = batch.request_id.as_str(),
                     conversation_id = stored.conversation_id,
                     "duplicate inbound message ignored"
                 );
@@ -225,7 +228,7 @@ fn log_outcome(batch: &IngestBatch<'_>, outcome: &IngestOutcome) {
         let applied = outcome.statuses.iter().filter(|s| s.outbound_id.is_some()).count();
         if batch.messages.is_empty() {
             tracing::info!(
-                request_id = batch.request_id,
+                request_id = batch.request_id.as_str(),
                 statuses = batch.statuses.len(),
                 recorded,
                 applied,
