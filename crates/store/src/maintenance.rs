@@ -46,12 +46,12 @@ pub struct Pruned {
     pub status_events: u64,
 }
 
-/// Deletes finished jobs and status events older than `retention`, batch by batch.
+/// Deletes finished jobs and status events older than `retention`, batch by batch. Each
+/// table is pruned even when the other fails; the first error is returned.
 pub async fn prune(conn: &mut AsyncPgConnection, retention: Retention) -> Result<Pruned, StoreError> {
-    Ok(Pruned {
-        jobs: delete_in_batches(conn, PRUNE_JOBS_SQL, retention.done_jobs).await?,
-        status_events: delete_in_batches(conn, PRUNE_STATUS_EVENTS_SQL, retention.status_events).await?,
-    })
+    let jobs = delete_in_batches(conn, PRUNE_JOBS_SQL, retention.done_jobs).await;
+    let status_events = delete_in_batches(conn, PRUNE_STATUS_EVENTS_SQL, retention.status_events).await;
+    Ok(Pruned { jobs: jobs?, status_events: status_events? })
 }
 
 async fn delete_in_batches(

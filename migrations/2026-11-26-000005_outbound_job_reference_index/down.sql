@@ -1,0 +1,1 @@
+DROP INDEX outbound_message_log_outbound_job;
