@@ -1,6 +1,7 @@
 //! The Prometheus registry behind `/metrics`, installed once per process.
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use actix_web::HttpResponse;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -9,19 +10,40 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 const LATENCY_BUCKETS: &[f64] =
     &[0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
+/// How often recorded histogram samples are folded into their buckets.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
 /// The process-wide Prometheus recorder (installed on first use). `None` only if another
 /// recorder was installed first.
 pub fn handle() -> Option<&'static PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| {
-            PrometheusBuilder::new()
-                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
-                .ok()?
-                .install_recorder()
-                .ok()
-        })
-        .as_ref()
+    let handle = HANDLE.get_or_init(|| {
+        let handle = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+            .ok()?
+            .install_recorder()
+            .ok()?;
+        Some(handle)
+    });
+    static UPKEEP: OnceLock<()> = OnceLock::new();
+    if let Some(handle) = handle {
+        UPKEEP.get_or_init(|| spawn_upkeep(handle));
+    }
+    handle.as_ref()
+}
+
+/// The recorder keeps every histogram sample until it is folded into the buckets, which
+/// happens on a scrape or an upkeep run; without a scraper, samples would pile up for ever.
+fn spawn_upkeep(handle: &'static PrometheusHandle) {
+    let spawned = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || {
+        loop {
+            std::thread::sleep(UPKEEP_INTERVAL);
+            handle.run_upkeep();
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start the metrics upkeep thread; histograms are folded on scrape only");
+    }
 }
 
 /// A counter a service exports from its start.
