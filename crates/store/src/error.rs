@@ -14,6 +14,9 @@ pub enum StoreError {
     /// The database schema is behind the migrations this binary embeds.
     #[error("database has {0} pending migration(s); run the `migrate` subcommand first")]
     PendingMigrations(usize),
+    /// The connection settings are unusable (bad URL, `sslmode` or root certificate file).
+    #[error("database configuration: {0}")]
+    Config(String),
     /// Applying migrations failed.
     #[error("migration failed: {0}")]
     Migration(String),

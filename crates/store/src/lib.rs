@@ -3,6 +3,7 @@
 //!
 //! Callers get typed functions; no SQL lives outside this crate.
 
+pub mod connect;
 mod error;
 pub mod group_commit;
 pub mod ingest;
@@ -18,6 +19,7 @@ pub mod redrive;
 pub mod schema;
 pub mod transcripts;
 
+pub use connect::Connector;
 pub use diesel_async::AsyncPgConnection;
 pub use error::StoreError;
 pub use pool::{DbArgs, DbPool, PoolSettings, PooledConnection, build_pool, connection};

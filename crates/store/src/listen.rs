@@ -1,7 +1,7 @@
 //! LISTEN/NOTIFY: a dedicated connection that wakes a worker when new work is committed.
 //! Notifications are only a hint; workers also poll, so a lost one delays but never loses.
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::{Stream, StreamExt};
 
 use crate::StoreError;
@@ -14,9 +14,7 @@ pub struct Listener {
 impl Listener {
     /// Connects and starts listening on `channel` (one of this crate's channel constants).
     pub async fn connect(database_url: &str, channel: &'static str) -> Result<Self, StoreError> {
-        let mut conn = AsyncPgConnection::establish(database_url)
-            .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut conn = crate::connect::connect(database_url).await?;
         conn.batch_execute(&format!("LISTEN {channel}")).await?;
         Ok(Self { conn })
     }

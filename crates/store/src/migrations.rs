@@ -25,10 +25,9 @@ fn embedded_versions() -> Result<Vec<String>, StoreError> {
 ///
 /// Runs the synchronous diesel harness on a blocking thread, so it works from any runtime.
 pub async fn run_pending(database_url: &str) -> Result<Vec<String>, StoreError> {
-    let url = database_url.to_owned();
+    let conn = crate::connect::connect(database_url).await?;
     tokio::task::spawn_blocking(move || {
-        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&url)
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
         let applied =
             conn.run_pending_migrations(MIGRATIONS).map_err(|e| StoreError::Migration(e.to_string()))?;
         Ok(applied.iter().map(ToString::to_string).collect())

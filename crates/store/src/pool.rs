@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use domain::Secret;
 
 use crate::StoreError;
+use crate::connect::Connector;
 
 /// A pool of Postgres connections shared by a service.
 pub type DbPool = Pool<AsyncPgConnection>;
@@ -19,8 +20,10 @@ pub type PooledConnection = Object<AsyncPgConnection>;
 /// Database options every service takes (flattened into each binary's command line).
 #[derive(Debug, Clone, clap::Args)]
 pub struct DbArgs {
-    /// Postgres connection URL. It holds the password, so it is a [`Secret`]: `Debug`
-    /// prints `<redacted>`.
+    /// Postgres connection URL. `?sslmode=verify-full` connects over TLS, checking the server
+    /// certificate against the system's roots, or only against `&sslrootcert=<PEM file>`.
+    ///
+    /// It holds the password, so it is a [`Secret`]: `Debug` prints `<redacted>`.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Secret,
     /// Most connections this process opens.
@@ -61,19 +64,21 @@ impl DbArgs {
 }
 
 /// Builds a pool. No connection is opened until one is needed, so this succeeds while
-/// Postgres is down and the service recovers by itself when it comes back.
+/// Postgres is down and the service recovers by itself when it comes back; a malformed URL
+/// or an unreadable `sslrootcert` fails here, at start-up (see [`Connector`]).
 pub fn build_pool(database_url: &str, settings: &PoolSettings) -> Result<DbPool, StoreError> {
+    let connector = Connector::new(database_url)?;
     let setup_sql = format!(
         "SET application_name = '{}'; SET statement_timeout = {}",
         settings.application_name.replace('\'', ""),
         settings.statement_timeout.as_millis()
     );
     let mut manager_config = ManagerConfig::default();
-    manager_config.custom_setup = Box::new(move |url| {
+    manager_config.custom_setup = Box::new(move |_url| {
         let setup_sql = setup_sql.clone();
-        let url = url.to_owned();
+        let connector = connector.clone();
         Box::pin(async move {
-            let mut conn = AsyncPgConnection::establish(&url).await?;
+            let mut conn = connector.connect().await?;
             conn.batch_execute(&setup_sql)
                 .await
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;

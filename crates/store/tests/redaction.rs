@@ -79,15 +79,20 @@ async fn connection_errors_never_carry_the_url() {
     let e = store::listen::Listener::connect(&url, store::OUTBOUND_JOB_CHANNEL).await.err().expect("refused");
     assert_error_redacted("listen error", &e);
 
-    // A URL that does not parse (bad port, unknown option) is not echoed either.
+    // A URL that does not parse (bad port, unknown option, unknown sslmode) is refused at
+    // once, and not echoed either.
     for bad in [
         format!("postgres://abc_user:{PASSWORD}@127.0.0.1:notaport/abc_db"),
         format!("postgres://abc_user:{PASSWORD}@127.0.0.1:1/abc_db?bogus_option=1"),
+        format!("postgres://abc_user:{PASSWORD}@127.0.0.1:1/abc_db?sslmode=always"),
     ] {
-        let pool = store::build_pool(&bad, &settings).expect("a pool builds without connecting");
-        let e = store::connection(&pool).await.err().expect("does not parse");
+        let e = store::build_pool(&bad, &settings).err().expect("does not parse");
+        assert!(matches!(e, StoreError::Config(_)), "{e:?}");
         assert_error_redacted("pool error on a bad URL", &e);
         let e = store::migrations::run_pending(&bad).await.expect_err("does not parse");
         assert_error_redacted("migration error on a bad URL", &e);
+        let e =
+            store::listen::Listener::connect(&bad, store::OUTBOUND_JOB_CHANNEL).await.err().expect("refused");
+        assert_error_redacted("listen error on a bad URL", &e);
     }
 }

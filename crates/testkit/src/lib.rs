@@ -20,4 +20,4 @@ pub mod sql;
 pub mod stack;
 
 pub use db::TestDb;
-pub use postgres::{ClusterOptions, PgCluster};
+pub use postgres::{ClusterOptions, PgCluster, ServerTls};

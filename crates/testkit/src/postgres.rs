@@ -46,12 +46,23 @@ pub struct ClusterOptions {
     pub parent_dir: Option<PathBuf>,
     /// Extra `-c name=value` server settings.
     pub settings: Vec<(String, String)>,
+    /// Accept TLS connections with this certificate (plain text is still accepted).
+    pub tls: Option<ServerTls>,
 }
 
 impl Default for ClusterOptions {
     fn default() -> Self {
-        Self { durable: false, max_connections: 500, parent_dir: None, settings: Vec::new() }
+        Self { durable: false, max_connections: 500, parent_dir: None, settings: Vec::new(), tls: None }
     }
+}
+
+/// The certificate chain and private key (both PEM) a TLS-enabled cluster presents.
+#[derive(Debug, Clone)]
+pub struct ServerTls {
+    /// The server certificate, then any intermediates.
+    pub cert_pem: String,
+    /// The certificate's private key.
+    pub key_pem: String,
 }
 
 /// A running throwaway cluster. Dropping it stops the server and deletes its files.
@@ -93,10 +104,14 @@ impl PgCluster {
                 "--no-sync",
             ],
         )?;
+        let tls_settings = match &options.tls {
+            Some(tls) => cluster.install_certificate(tls)?,
+            None => Vec::new(),
+        };
         let mut last_error = None;
         for _ in 0..5 {
             cluster.port = free_port()?;
-            cluster.server_options = server_options(options, cluster.port, &cluster.dir);
+            cluster.server_options = server_options(options, &tls_settings, cluster.port, &cluster.dir);
             match cluster.pg_ctl_start() {
                 Ok(()) => return Ok(cluster),
                 Err(e) => last_error = Some(e),
@@ -158,6 +173,25 @@ impl PgCluster {
         self.dir.join("data").to_string_lossy().into_owned()
     }
 
+    /// Writes the certificate and key where the server reads them (the key readable by the
+    /// server user only, as Postgres demands) and returns the settings that turn TLS on.
+    fn install_certificate(&self, tls: &ServerTls) -> Result<Vec<(String, String)>, ClusterError> {
+        use std::os::unix::fs::PermissionsExt;
+        let cert = self.dir.join("server.crt");
+        let key = self.dir.join("server.key");
+        fs::write(&cert, &tls.cert_pem)?;
+        fs::write(&key, &tls.key_pem)?;
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o600))?;
+        if let Some(user) = &self.run_as {
+            run_command(Command::new("chown").arg(user).arg(&cert).arg(&key))?;
+        }
+        Ok(vec![
+            ("ssl".to_owned(), "on".to_owned()),
+            ("ssl_cert_file".to_owned(), cert.to_string_lossy().into_owned()),
+            ("ssl_key_file".to_owned(), key.to_string_lossy().into_owned()),
+        ])
+    }
+
     fn give_dir_to_server_user(&self) -> Result<(), ClusterError> {
         if let Some(user) = &self.run_as {
             run_command(Command::new("chown").arg(user).arg(&self.dir))?;
@@ -197,7 +231,7 @@ pub fn shared() -> Result<&'static PgCluster, String> {
         .map_err(Clone::clone)
 }
 
-fn server_options(options: &ClusterOptions, port: u16, dir: &Path) -> String {
+fn server_options(options: &ClusterOptions, tls: &[(String, String)], port: u16, dir: &Path) -> String {
     // Without fsync a commit still reaches the OS before it is acknowledged, so an
     // immediate stop (an outage test) loses nothing; only an OS crash would.
     let durability = if options.durable {
@@ -210,7 +244,7 @@ fn server_options(options: &ClusterOptions, port: u16, dir: &Path) -> String {
         dir.display(),
         options.max_connections
     );
-    for (name, value) in &options.settings {
+    for (name, value) in options.settings.iter().chain(tls) {
         s.push_str(&format!(" -c {name}={value}"));
     }
     s
