@@ -1,1 +1,1 @@
-DROP INDEX outbound_message_log_outbound_job;
+DROP INDEX CONCURRENTLY IF EXISTS outbound_message_log_outbound_job

@@ -28,6 +28,15 @@ async fn test_databases_are_migrated_and_separate() {
     .await
     .expect("count tables");
     assert_eq!(tables.n, 8);
+    // The one index built CONCURRENTLY, outside a transaction, is there and valid.
+    let valid_indexes = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_index WHERE indisvalid \
+         AND indexrelid = 'outbound_message_log_outbound_job'::regclass",
+    )
+    .get_result::<Count>(&mut conn)
+    .await
+    .expect("count indexes");
+    assert_eq!(valid_indexes.n, 1);
     assert_eq!(store::migrations::pending_count(&mut conn).await.expect("pending"), 0);
 }
 
