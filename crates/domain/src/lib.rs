@@ -7,6 +7,7 @@
 
 pub mod callback;
 pub mod conversation;
+pub mod redact;
 pub mod secret;
 pub mod storable_json;
 pub mod text_policy;

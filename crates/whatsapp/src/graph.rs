@@ -33,7 +33,7 @@ pub enum SendError {
         code: i64,
         /// Meta's error subcode.
         subcode: Option<i64>,
-        /// Meta's message (never customer data).
+        /// Meta's message, phone numbers and e-mail addresses masked (it is logged).
         message: String,
         /// The HTTP status.
         status: u16,
@@ -198,16 +198,21 @@ impl GraphClient {
                 .map(|m| m.id)
                 .ok_or_else(|| SendError::Unknown("success answer without a message id".to_owned()));
         }
-        match serde_json::from_slice::<ErrorEnvelope>(&bytes) {
-            Ok(envelope) => Err(SendError::Api {
-                code: envelope.error.code,
-                subcode: envelope.error.error_subcode,
-                message: envelope.error.message,
-                status,
-                retry_after,
-            }),
-            Err(_) => Err(SendError::Http { status, retry_after }),
-        }
+        Err(error_answer(&bytes, status, retry_after))
+    }
+}
+
+/// The error of a non-2xx answer: Meta's envelope when the body is one.
+fn error_answer(body: &[u8], status: u16, retry_after: Option<Duration>) -> SendError {
+    match serde_json::from_slice::<ErrorEnvelope>(body) {
+        Ok(envelope) => SendError::Api {
+            code: envelope.error.code,
+            subcode: envelope.error.error_subcode,
+            message: domain::redact::contact_details(&envelope.error.message).into_owned(),
+            status,
+            retry_after,
+        },
+        Err(_) => SendError::Http { status, retry_after },
     }
 }
 
@@ -215,6 +220,19 @@ impl GraphClient {
 mod tests {
     use super::*;
     use crate::errors::Disposition;
+
+    #[test]
+    fn meta_error_messages_are_kept_with_contact_details_masked() {
+        let body = br#"{"error":{"message":"(#131030) Recipient +15551234567 not in allowed list",
+            "type":"OAuthException","code":131030,"error_subcode":2494010,"fbtrace_id":"x"}}"#;
+        let e = error_answer(body, 400, None);
+        assert_eq!(e.to_string(), "Graph API error 131030: (#131030) Recipient <number> not in allowed list");
+        assert!(matches!(e, SendError::Api { code: 131030, subcode: Some(2494010), status: 400, .. }));
+        assert!(matches!(
+            error_answer(b"<html>bad gateway</html>", 502, None),
+            SendError::Http { status: 502, .. }
+        ));
+    }
 
     #[test]
     fn outcomes_follow_codes_then_statuses() {
