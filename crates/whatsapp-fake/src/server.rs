@@ -186,7 +186,9 @@ async fn send(shared: &Shared, phone_number_id: &str, bearer: Option<&str>, body
             } else {
                 StatusCode::BAD_REQUEST
             };
-            return Ok(graph_error(status, code, "Injected error"));
+            // Names the recipient: the worst a real error text could carry, so that tests see
+            // whether it reaches anyone's logs.
+            return Ok(graph_error(status, code, &format!("Injected error for recipient {to}")));
         }
         let fault = if rng.random_bool(faults.lost_response_rate.clamp(0.0, 1.0)) {
             "lost"
