@@ -121,12 +121,17 @@ pub struct RunnerArgs {
     /// Database connection and pool.
     #[command(flatten)]
     pub db: DbArgs,
-    /// Jobs run at the same time by this process.
-    #[arg(long, env = "JOB_CONCURRENCY", default_value_t = 4)]
+    /// Jobs run at the same time by this process. A job holds no connection while its result
+    /// waits for a committer, so this can well exceed the pool size.
+    #[arg(long, env = "JOB_CONCURRENCY", default_value_t = 16)]
     pub concurrency: usize,
     /// Most jobs claimed by one query.
     #[arg(long, env = "JOB_BATCH_SIZE", default_value_t = 32)]
     pub batch_size: usize,
+    /// Connections that commit finished jobs. Jobs that finish while every one of them is
+    /// busy are committed together, in one statement, so fewer make larger groups.
+    #[arg(long, env = "JOB_COMMITTERS", default_value_t = 1)]
+    pub committers: usize,
     /// How long a claim holds a job; a job whose worker died is retried after this.
     #[arg(long, env = "JOB_LEASE_SECS", default_value_t = 30)]
     pub lease_secs: u64,
@@ -148,6 +153,7 @@ impl RunnerArgs {
         RunnerSettings {
             concurrency: self.concurrency.max(1),
             batch_size: self.batch_size.max(1),
+            committers: self.committers.max(1),
             lease: Duration::from_secs(self.lease_secs.max(1)),
             poll_interval: Duration::from_millis(self.poll_interval_ms.max(10)),
             retry: RetryPolicy {

@@ -4,7 +4,9 @@
 use chrono::Utc;
 use domain::conversation::{ConversationState, Stage, dedupe_key};
 use orchestrator_core::{Decision, Inbound, InboundKind, decide};
-use store::jobs::{self, ClaimedJob, Completion, JobResult, LeadUpdate, NewNotification, NewReply, Retry};
+use store::jobs::{
+    self, ClaimedJob, Completer, Completion, JobResult, LeadUpdate, NewNotification, NewReply, Retry,
+};
 use store::{DbPool, StoreError};
 use tracing::Instrument;
 
@@ -23,10 +25,10 @@ pub enum Outcome {
     LeaseLost,
 }
 
-/// Runs `job` and records how it ended. Never panics and never leaves the job without a
-/// fenced transition, except when the database is unreachable, in which case the lease
-/// expires and the job runs again.
-pub async fn run_job(pool: &DbPool, retry: &RetryPolicy, job: ClaimedJob) -> Outcome {
+/// Runs `job`, committing its result through `completer`, and records how it ended. Never
+/// panics and never leaves the job without a fenced transition, except when the database
+/// is unreachable, in which case the lease expires and the job runs again.
+pub async fn run_job(pool: &DbPool, completer: &Completer, retry: &RetryPolicy, job: ClaimedJob) -> Outcome {
     let span = tracing::info_span!(
         "job.run",
         job_id = job.id,
@@ -40,7 +42,7 @@ pub async fn run_job(pool: &DbPool, retry: &RetryPolicy, job: ClaimedJob) -> Out
     async {
         tracing::info!(attempt = job.attempts, "Processing job");
         metrics::histogram!("job_pickup_latency_seconds").record(job.waited_secs);
-        let error = match commit_decision(pool, &job).await {
+        let error = match commit_decision(completer, &job).await {
             Ok(Completion::Done { .. }) => {
                 metrics::counter!("jobs_done_total").increment(1);
                 return Outcome::Done;
@@ -60,7 +62,7 @@ pub async fn run_job(pool: &DbPool, retry: &RetryPolicy, job: ClaimedJob) -> Out
 }
 
 /// Decides and commits; the job is `done` when this returns `Done`.
-async fn commit_decision(pool: &DbPool, job: &ClaimedJob) -> Result<Completion, StoreError> {
+async fn commit_decision(completer: &Completer, job: &ClaimedJob) -> Result<Completion, StoreError> {
     let request_id = job.request_id.as_deref().unwrap_or("");
     let state = ConversationState {
         known: parse_or_default(&job.known_fields, "known_fields"),
@@ -76,38 +78,33 @@ async fn commit_decision(pool: &DbPool, job: &ClaimedJob) -> Result<Completion, 
         stage = ?decision.state.engine.stage,
         "Orchestrator completed"
     );
-    let known_fields = serde_json::to_string(&decision.state.known).unwrap_or_else(|_| "{}".to_owned());
-    let engine_state = serde_json::to_string(&decision.state.engine).unwrap_or_else(|_| "{}".to_owned());
-    let outbound_key = decision
-        .reply
-        .as_ref()
-        .map(|r| dedupe_key(job.conversation_id, &job.inbound_provider_message_id, Some(r.question_key)));
-    let notice_key = decision.notice.as_ref().map(|n| format!("{}:{}", n.kind.as_str(), job.conversation_id));
-    // The sender continues this job's trace, so one message is one trace end to end.
-    let traceparent = telemetry::propagation::current_traceparent();
-    let result =
-        JobResult {
-            job,
-            traceparent: traceparent.as_deref(),
-            known_fields: &known_fields,
-            engine_state: &engine_state,
-            reply: decision.reply.as_ref().zip(outbound_key.as_deref()).map(|(r, key)| NewReply {
-                dedupe_key: key,
-                question_key: r.question_key.as_str(),
-                body: &r.text,
-            }),
-            notification: decision.notice.as_ref().zip(notice_key.as_deref()).map(|(n, key)| {
-                NewNotification { kind: n.kind.as_str(), dedupe_key: key, title: &n.title, body: &n.body }
-            }),
-            lead: lead_update(&decision),
-        };
-    if let Some(key) = &outbound_key {
-        tracing::Span::current().record("outbound_key", key.as_str());
+    let reply = decision.reply.as_ref().map(|r| NewReply {
+        dedupe_key: dedupe_key(job.conversation_id, &job.inbound_provider_message_id, Some(r.question_key)),
+        question_key: r.question_key.as_str().to_owned(),
+        body: r.text.clone(),
+    });
+    if let Some(reply) = &reply {
+        tracing::Span::current().record("outbound_key", reply.dedupe_key.as_str());
     }
-    let mut conn = store::connection(pool).await?;
-    let completion = jobs::complete(&mut conn, &result)
-        .instrument(tracing::info_span!("outbound.enqueue", request_id))
-        .await?;
+    let outbound_key = reply.as_ref().map(|r| r.dedupe_key.clone());
+    let result = JobResult {
+        job: job.clone(),
+        // The sender continues this job's trace, so one message is one trace end to end.
+        traceparent: telemetry::propagation::current_traceparent(),
+        known_fields: serde_json::to_string(&decision.state.known).unwrap_or_else(|_| "{}".to_owned()),
+        engine_state: serde_json::to_string(&decision.state.engine).unwrap_or_else(|_| "{}".to_owned()),
+        reply,
+        notification: decision.notice.as_ref().map(|n| NewNotification {
+            kind: n.kind.as_str().to_owned(),
+            dedupe_key: format!("{}:{}", n.kind.as_str(), job.conversation_id),
+            title: n.title.clone(),
+            body: n.body.clone(),
+        }),
+        lead: lead_update(&decision),
+    };
+    let (_, completion) =
+        completer.commit(result).instrument(tracing::info_span!("outbound.enqueue", request_id)).await;
+    let completion = completion?;
     match (completion, &outbound_key) {
         (Completion::Done { outbound_id: Some(outbound_id) }, Some(key)) => {
             tracing::info!(outbound_id, outbound_key = key.as_str(), "outbound message queued");
@@ -122,7 +119,7 @@ async fn commit_decision(pool: &DbPool, job: &ClaimedJob) -> Result<Completion, 
 }
 
 /// The lead row once the conversation has left qualification.
-fn lead_update(decision: &Decision) -> Option<LeadUpdate<'_>> {
+fn lead_update(decision: &Decision) -> Option<LeadUpdate> {
     let status = match decision.state.engine.stage {
         Stage::Qualifying => return None,
         Stage::Qualified => "qualified",
@@ -130,12 +127,12 @@ fn lead_update(decision: &Decision) -> Option<LeadUpdate<'_>> {
     };
     let known = &decision.state.known;
     Some(LeadUpdate {
-        status,
-        service: known.service.as_deref(),
-        name: known.name.as_deref(),
-        nationality: known.nationality.as_deref(),
-        email: known.email.as_deref(),
-        best_time_to_call: known.best_time_to_call.as_deref(),
+        status: status.to_owned(),
+        service: known.service.clone(),
+        name: known.name.clone(),
+        nationality: known.nationality.clone(),
+        email: known.email.clone(),
+        best_time_to_call: known.best_time_to_call.clone(),
     })
 }
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::Serialize;
-use store::jobs::{self, ClaimedJob};
+use store::jobs::{self, ClaimedJob, Completer, CompletionWriter};
 use store::{DbPool, StoreError};
 use telemetry::metrics::Counter;
 use tracing::Instrument;
@@ -38,6 +38,8 @@ pub struct RunnerSettings {
     pub concurrency: usize,
     /// Most jobs claimed per query.
     pub batch_size: usize,
+    /// Connections committing finished jobs (see [`store::group_commit`]).
+    pub committers: usize,
     /// Lease of a claim.
     pub lease: Duration,
     /// Poll period without notifications.
@@ -84,14 +86,16 @@ impl Summary {
 #[derive(Clone)]
 pub struct Runner {
     pool: DbPool,
+    completer: Completer,
     settings: RunnerSettings,
     wake: Wake,
 }
 
 impl Runner {
-    /// A runner on `pool`.
+    /// A runner on `pool`; starts its committers, so call it within a Tokio runtime.
     pub fn new(pool: DbPool, settings: RunnerSettings) -> Self {
-        Self { pool, settings, wake: Wake::default() }
+        let completer = Completer::start(pool.clone(), CompletionWriter, settings.committers);
+        Self { pool, completer, settings, wake: Wake::default() }
     }
 
     /// Claims and runs due jobs until `max` were claimed or none is due.
@@ -105,7 +109,7 @@ impl Runner {
             }
             summary.claimed += jobs.len();
             let outcomes: Vec<Outcome> = futures_util::stream::iter(jobs)
-                .map(|job| run_job(&self.pool, &self.settings.retry, job))
+                .map(|job| run_job(&self.pool, &self.completer, &self.settings.retry, job))
                 .buffer_unordered(self.settings.concurrency)
                 .collect()
                 .await;
@@ -199,7 +203,7 @@ impl Queue for Runner {
     }
 
     async fn run(&self, job: ClaimedJob) {
-        run_job(&self.pool, &self.settings.retry, job).await;
+        run_job(&self.pool, &self.completer, &self.settings.retry, job).await;
     }
 
     async fn release(&self, job: ClaimedJob) {

@@ -1,85 +1,114 @@
-//! Group commit for webhook deliveries: deliveries that arrive while every committer is busy
-//! are stored together, in one transaction, so a burst costs one commit (one WAL flush, one
-//! `NOTIFY`) per group instead of one per delivery.
+//! Group commit: writes that arrive while every committer is busy are stored together, so a
+//! burst costs one commit (one WAL flush, one `NOTIFY`) per group instead of one per write.
 //!
-//! Nothing changes for a caller: [`Ingestor::ingest`] returns once the delivery's own rows
-//! have committed, with the same outcome [`crate::ingest::ingest`] gives. A lone delivery is
-//! stored exactly as before, with no extra round trip, so latency at low load is unchanged.
+//! Nothing changes for a caller: [`GroupCommitter::commit`] returns once the item's own rows
+//! have committed, with the outcome a lone write gives. A lone item is written exactly as
+//! before, with no extra round trip, so latency at low load is unchanged. If a group fails
+//! for any reason but the database being unavailable, each of its items is written again on
+//! its own, so one bad item never fails the others.
 //!
-//! A group writes its rows in the same lock order as a lone delivery does
-//! ([`crate::ingest`]), so concurrent transactions do not deadlock, and a customer's messages
-//! keep their arrival order. If a group fails for any reason but the database being
-//! unavailable, each of its deliveries is stored again on its own, so one bad delivery never
-//! fails the others.
+//! Two writers use it: webhook deliveries ([`crate::ingest::DeliveryWriter`]) and job
+//! results ([`crate::jobs::CompletionWriter`]).
 
+use std::future::Future;
 use std::sync::Arc;
 
-use diesel_async::AsyncConnection;
+use diesel_async::AsyncPgConnection;
 use tokio::sync::{Mutex, mpsc, oneshot};
-use tracing::Instrument;
 
-use crate::ingest::{IngestBatch, IngestOutcome, ingest, write_in_lock_order};
 use crate::{DbPool, StoreError, connection};
 
-/// Most deliveries committed together. Larger groups hold their row locks longer, and
-/// measured no faster.
-const MAX_GROUP: usize = 8;
+/// What a [`GroupCommitter`] writes, and how.
+pub trait GroupWriter: Send + Sync + 'static {
+    /// One write a caller asks for (its `Default` is what the caller gets back, with an
+    /// error, if a committer task died holding it).
+    type Item: Default + Send + Sync + 'static;
+    /// What that write did.
+    type Outcome: Send + 'static;
 
-/// A delivery waiting to be stored, and where its outcome goes.
-struct Pending {
-    batch: IngestBatch,
-    /// The caller's span: the rows' spans are its children.
+    /// Most items committed together.
+    const MAX_GROUP: usize;
+    /// What the items are, as the `writer` label of the group-size histogram.
+    const NAME: &'static str;
+
+    /// Writes `items` (each with its caller's span, the parent of the rows' spans) all or
+    /// nothing, and returns one outcome per item, in item order. Called with one item for a
+    /// lone write.
+    fn write(
+        &self,
+        conn: &mut AsyncPgConnection,
+        items: &[(&Self::Item, &tracing::Span)],
+    ) -> impl Future<Output = Result<Vec<Self::Outcome>, StoreError>> + Send;
+}
+
+/// An item waiting to be written, and where its outcome goes.
+struct Pending<W: GroupWriter> {
+    item: W::Item,
     span: tracing::Span,
-    reply: oneshot::Sender<(IngestBatch, Result<IngestOutcome, StoreError>)>,
+    reply: oneshot::Sender<Committed<W>>,
 }
 
-/// Stores webhook deliveries with group commit; cheap to clone.
-#[derive(Clone)]
-pub struct Ingestor {
-    queue: mpsc::UnboundedSender<Pending>,
+/// The item's outcome, with the item given back.
+pub type Committed<W> = (<W as GroupWriter>::Item, Result<<W as GroupWriter>::Outcome, StoreError>);
+
+/// Writes items with group commit; cheap to clone.
+pub struct GroupCommitter<W: GroupWriter> {
+    queue: mpsc::UnboundedSender<Pending<W>>,
 }
 
-impl Ingestor {
-    /// Starts `committers` tasks storing deliveries through `pool` (one connection each at
-    /// most; the pool's size is the natural count). Call from within a Tokio runtime.
-    pub fn start(pool: DbPool, committers: usize) -> Self {
+impl<W: GroupWriter> Clone for GroupCommitter<W> {
+    fn clone(&self) -> Self {
+        Self { queue: self.queue.clone() }
+    }
+}
+
+impl<W: GroupWriter> GroupCommitter<W> {
+    /// Starts `committers` tasks writing through `pool` (one connection each at most). Items
+    /// group only while every committer is busy, so fewer committers make larger groups.
+    /// Call from within a Tokio runtime; the tasks end when the last clone is dropped.
+    pub fn start(pool: DbPool, writer: W, committers: usize) -> Self {
         let (queue, incoming) = mpsc::unbounded_channel();
         let incoming = Arc::new(Mutex::new(incoming));
+        let writer = Arc::new(writer);
         for _ in 0..committers.max(1) {
-            tokio::spawn(commit_groups(pool.clone(), incoming.clone()));
+            tokio::spawn(commit_groups(pool.clone(), writer.clone(), incoming.clone()));
         }
         Self { queue }
     }
 
-    /// Stores `batch` (all of it or nothing) and gives it back with the outcome, once its
-    /// rows have committed.
-    pub async fn ingest(&self, batch: IngestBatch) -> (IngestBatch, Result<IngestOutcome, StoreError>) {
+    /// Writes `item` and gives it back with the outcome, once its rows have committed.
+    pub async fn commit(&self, item: W::Item) -> Committed<W> {
         let (reply, outcome) = oneshot::channel();
-        let pending = Pending { batch, span: tracing::Span::current(), reply };
+        let pending = Pending { item, span: tracing::Span::current(), reply };
         if let Err(mpsc::error::SendError(pending)) = self.queue.send(pending) {
-            return (pending.batch, Err(stopped()));
+            return (pending.item, Err(stopped()));
         }
         match outcome.await {
-            Ok(stored) => stored,
-            // A committer task ended without answering (a panic): the delivery may or may not
-            // have committed; Meta's retry settles it (duplicates are no-ops).
-            Err(_) => (IngestBatch::default(), Err(stopped())),
+            Ok(committed) => committed,
+            // A committer task ended without answering (a panic): the write may or may not
+            // have committed, and the item went with the task. Every write is idempotent, so
+            // the caller's retry settles it.
+            Err(_) => (W::Item::default(), Err(stopped())),
         }
     }
 }
 
 fn stopped() -> StoreError {
-    StoreError::Unavailable("the ingest committers stopped".to_owned())
+    StoreError::Unavailable("the group committers stopped".to_owned())
 }
 
-/// One committer: takes the next delivery and whatever else is already waiting, stores them.
-async fn commit_groups(pool: DbPool, incoming: Arc<Mutex<mpsc::UnboundedReceiver<Pending>>>) {
+/// One committer: takes the next item and whatever else is already waiting, writes them.
+async fn commit_groups<W: GroupWriter>(
+    pool: DbPool,
+    writer: Arc<W>,
+    incoming: Arc<Mutex<mpsc::UnboundedReceiver<Pending<W>>>>,
+) {
     loop {
         let group = {
             let mut incoming = incoming.lock().await;
             let Some(first) = incoming.recv().await else { return };
             let mut group = vec![first];
-            while group.len() < MAX_GROUP {
+            while group.len() < W::MAX_GROUP {
                 match incoming.try_recv() {
                     Ok(next) => group.push(next),
                     Err(_) => break,
@@ -87,44 +116,56 @@ async fn commit_groups(pool: DbPool, incoming: Arc<Mutex<mpsc::UnboundedReceiver
             }
             group
         };
-        metrics::histogram!("webhook_commit_group_size").record(group.len() as f64);
-        commit(&pool, group).await;
+        metrics::histogram!("store_commit_group_size", "writer" => W::NAME).record(group.len() as f64);
+        commit(&pool, writer.as_ref(), group).await;
     }
 }
 
-async fn commit(pool: &DbPool, group: Vec<Pending>) {
-    if group.len() == 1 {
-        return answer_alone(pool, group).await;
-    }
-    let stored = async {
-        let mut conn = connection(pool).await?;
-        let deliveries: Vec<(&IngestBatch, &tracing::Span)> =
-            group.iter().map(|p| (&p.batch, &p.span)).collect();
-        conn.transaction(async |conn| write_in_lock_order(conn, &deliveries).await).await
-    }
-    .await;
-    match stored {
+async fn commit<W: GroupWriter>(pool: &DbPool, writer: &W, group: Vec<Pending<W>>) {
+    let written = write(pool, writer, &group).await;
+    match written {
         Ok(outcomes) => {
             for (pending, outcome) in group.into_iter().zip(outcomes) {
-                let _ = pending.reply.send((pending.batch, Ok(outcome)));
+                let _ = pending.reply.send((pending.item, Ok(outcome)));
             }
         }
-        Err(e) if e.is_unavailable() => {
+        Err(e) if group.len() > 1 && !e.is_unavailable() => {
+            tracing::warn!(error = %e, items = group.len(), "group commit failed; writing each item alone");
             for pending in group {
-                let _ = pending.reply.send((pending.batch, Err(StoreError::Unavailable(e.to_string()))));
+                let outcome = write(pool, writer, std::slice::from_ref(&pending))
+                    .await
+                    .and_then(|outcomes| outcomes.into_iter().next().ok_or_else(stopped));
+                let _ = pending.reply.send((pending.item, outcome));
             }
         }
         Err(e) => {
-            tracing::warn!(error = %e, deliveries = group.len(), "group commit failed; storing each delivery alone");
-            answer_alone(pool, group).await;
+            let mut group = group.into_iter();
+            let last = group.next_back();
+            for pending in group {
+                let _ =
+                    pending.reply.send((pending.item, Err(StoreError::Unavailable(unavailable_reason(&e)))));
+            }
+            if let Some(pending) = last {
+                let _ = pending.reply.send((pending.item, Err(e)));
+            }
         }
     }
 }
 
-/// Stores each delivery in its own transaction.
-async fn answer_alone(pool: &DbPool, group: Vec<Pending>) {
-    for pending in group {
-        let outcome = ingest(pool, &pending.batch).instrument(pending.span.clone()).await;
-        let _ = pending.reply.send((pending.batch, outcome));
+/// The reason of an outage, to give every item of a group its own copy.
+fn unavailable_reason(e: &StoreError) -> String {
+    match e {
+        StoreError::Unavailable(reason) => reason.clone(),
+        other => other.to_string(),
     }
+}
+
+async fn write<W: GroupWriter>(
+    pool: &DbPool,
+    writer: &W,
+    group: &[Pending<W>],
+) -> Result<Vec<W::Outcome>, StoreError> {
+    let mut conn = connection(pool).await?;
+    let items: Vec<(&W::Item, &tracing::Span)> = group.iter().map(|p| (&p.item, &p.span)).collect();
+    writer.write(&mut conn, &items).await
 }

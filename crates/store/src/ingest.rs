@@ -13,6 +13,7 @@ use diesel::sql_types::{BigInt, Int4, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use tracing::Instrument;
 
+use crate::group_commit::{GroupCommitter, GroupWriter};
 use crate::prepared::Prepared;
 use crate::{DbPool, StoreError, connection};
 
@@ -210,13 +211,37 @@ SELECT (SELECT id FROM event_row) AS event_id, (SELECT id FROM applied) AS outbo
 pub async fn ingest(pool: &DbPool, batch: &IngestBatch) -> Result<IngestOutcome, StoreError> {
     let mut conn = connection(pool).await?;
     let span = tracing::Span::current();
-    let delivery = [(batch, &span)];
-    let written = if batch.messages.len() + batch.statuses.len() <= 1 {
-        write_in_lock_order(&mut conn, &delivery).await?
-    } else {
-        conn.transaction(async |conn| write_in_lock_order(conn, &delivery).await).await?
-    };
+    let written = DeliveryWriter.write(&mut conn, &[(batch, &span)]).await?;
     Ok(written.into_iter().next().unwrap_or_default())
+}
+
+/// Stores webhook deliveries with group commit.
+pub type Ingestor = GroupCommitter<DeliveryWriter>;
+
+/// Writes webhook deliveries for an [`Ingestor`]:
+/// a single row as one statement, more in one transaction, rows in lock order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DeliveryWriter;
+
+impl GroupWriter for DeliveryWriter {
+    type Item = IngestBatch;
+    type Outcome = IngestOutcome;
+    // Larger groups hold their row locks longer, and measured no faster.
+    const MAX_GROUP: usize = 8;
+    const NAME: &'static str = "deliveries";
+
+    async fn write(
+        &self,
+        conn: &mut AsyncPgConnection,
+        deliveries: &[(&IngestBatch, &tracing::Span)],
+    ) -> Result<Vec<IngestOutcome>, StoreError> {
+        let rows: usize = deliveries.iter().map(|(b, _)| b.messages.len() + b.statuses.len()).sum();
+        if rows <= 1 {
+            write_in_lock_order(conn, deliveries).await
+        } else {
+            conn.transaction(async |conn| write_in_lock_order(conn, deliveries).await).await
+        }
+    }
 }
 
 /// One row to write: the `index`-th message or status of delivery `delivery`.
@@ -232,7 +257,7 @@ struct Item {
 /// arrival order. Every transaction that writes several rows takes their locks in this order,
 /// so two of them never deadlock, and a customer's messages keep their order. Returns each
 /// delivery's outcome, items in input order.
-pub(crate) async fn write_in_lock_order(
+async fn write_in_lock_order(
     conn: &mut AsyncPgConnection,
     deliveries: &[(&IngestBatch, &tracing::Span)],
 ) -> Result<Vec<IngestOutcome>, StoreError> {

@@ -14,18 +14,19 @@
 use std::time::Duration;
 
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Bool, Double, Int4, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Bool, Double, Int4, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::group_commit::{GroupCommitter, GroupWriter};
 use crate::prepared::Prepared;
 
 /// The channel `job-runner` notifies when it writes an outbound message.
 pub const OUTBOUND_MESSAGE_CHANNEL: &str = "outbound_message_queued";
 
 /// A job a runner now holds, with what it needs to run it.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, Default, QueryableByName)]
 pub struct ClaimedJob {
     /// `outbound_job.id`.
     #[diesel(sql_type = BigInt)]
@@ -112,66 +113,66 @@ pub async fn claim(
 }
 
 /// A reply to write with a job's result.
-#[derive(Debug, Clone)]
-pub struct NewReply<'a> {
+#[derive(Debug, Clone, Default)]
+pub struct NewReply {
     /// `{conversationId}:{inboundProviderMessageId}:{questionKey or 'reply'}`.
-    pub dedupe_key: &'a str,
+    pub dedupe_key: String,
     /// The question it asks (`ASK_NAME`, ...).
-    pub question_key: &'a str,
+    pub question_key: String,
     /// The exact text to send.
-    pub body: &'a str,
+    pub body: String,
 }
 
 /// A notification to raise with a job's result.
-#[derive(Debug, Clone)]
-pub struct NewNotification<'a> {
+#[derive(Debug, Clone, Default)]
+pub struct NewNotification {
     /// `lead_qualified`, `human_requested`, ...
-    pub kind: &'a str,
+    pub kind: String,
     /// Makes it idempotent.
-    pub dedupe_key: &'a str,
+    pub dedupe_key: String,
     /// Title.
-    pub title: &'a str,
+    pub title: String,
     /// Body.
-    pub body: &'a str,
+    pub body: String,
 }
 
 /// The lead row to write with a job's result.
 #[derive(Debug, Clone, Default)]
-pub struct LeadUpdate<'a> {
+pub struct LeadUpdate {
     /// `qualified` or `handed_off`.
-    pub status: &'a str,
+    pub status: String,
     /// Service.
-    pub service: Option<&'a str>,
+    pub service: Option<String>,
     /// Name.
-    pub name: Option<&'a str>,
+    pub name: Option<String>,
     /// Nationality.
-    pub nationality: Option<&'a str>,
+    pub nationality: Option<String>,
     /// Email.
-    pub email: Option<&'a str>,
+    pub email: Option<String>,
     /// Best time to call.
-    pub best_time_to_call: Option<&'a str>,
+    pub best_time_to_call: Option<String>,
 }
 
 /// Everything a finished job writes.
-#[derive(Debug, Clone)]
-pub struct JobResult<'a> {
+#[derive(Debug, Clone, Default)]
+pub struct JobResult {
     /// The job, as claimed.
-    pub job: &'a ClaimedJob,
+    pub job: ClaimedJob,
     /// The runner's trace, stored on the reply for the sender to continue.
-    pub traceparent: Option<&'a str>,
+    pub traceparent: Option<String>,
     /// The new `known_fields` JSON.
-    pub known_fields: &'a str,
+    pub known_fields: String,
     /// The new `engine_state` JSON.
-    pub engine_state: &'a str,
+    pub engine_state: String,
     /// The reply, if any.
-    pub reply: Option<NewReply<'a>>,
+    pub reply: Option<NewReply>,
     /// The notification, if any.
-    pub notification: Option<NewNotification<'a>>,
+    pub notification: Option<NewNotification>,
     /// The lead, when the conversation leaves qualification.
-    pub lead: Option<LeadUpdate<'a>>,
+    pub lead: Option<LeadUpdate>,
 }
 
-/// What [`complete`] did.
+/// What [`complete`] did with one job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Completion {
     /// Committed. `outbound_id` is the new reply row; `None` with a reply means its dedupe
@@ -187,42 +188,71 @@ pub enum Completion {
     ConversationChanged,
 }
 
-const COMPLETE_SQL: &str = "WITH job_held AS (
-    SELECT id FROM outbound_job WHERE id = $1 AND claim_token = $2 AND status = 'running' FOR UPDATE
+/// One statement for any number of jobs: each input row is one job's result, and each
+/// job's rows are written only if its claim still holds and its conversation is unchanged.
+/// Jobs are locked in id order, so two runners' statements do not deadlock.
+const COMPLETE_SQL: &str = "WITH input AS (
+    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
+                         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+                         $13::text[], $14::text[], $15::text[], $16::text[],
+                         $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[])
+        WITH ORDINALITY AS i(job_id, claim_token, conversation_id, conversation_version, known_fields,
+                             engine_state, dedupe_key, question_key, body, reply_to, request_id, traceparent,
+                             notice_kind, notice_key, notice_title, notice_body, lead_status, service, name,
+                             nationality, email, best_time_to_call, position)
+), job_held AS (
+    SELECT j.id FROM outbound_job j
+    WHERE j.id = ANY($1::bigint[]) AND j.status = 'running'
+      AND EXISTS (SELECT 1 FROM input i WHERE i.job_id = j.id AND i.claim_token = j.claim_token)
+    ORDER BY j.id
+    FOR UPDATE
 ), conversation_saved AS (
-    UPDATE conversation
-    SET known_fields = $5::jsonb, engine_state = $6::jsonb, version = version + 1, updated_at = now()
-    WHERE id = $3 AND version = $4 AND EXISTS (SELECT 1 FROM job_held)
-    RETURNING id
+    UPDATE conversation c
+    SET known_fields = i.known_fields::jsonb, engine_state = i.engine_state::jsonb, version = c.version + 1,
+        updated_at = now()
+    FROM input i
+    WHERE c.id = i.conversation_id AND c.version = i.conversation_version
+      AND i.job_id IN (SELECT id FROM job_held)
+    RETURNING i.job_id
+), saved AS (
+    SELECT i.* FROM input i JOIN conversation_saved s ON s.job_id = i.job_id
 ), job_done AS (
     UPDATE outbound_job SET status = 'done', completed_at = clock_timestamp(), lease_until = NULL, error = NULL
-    WHERE id = $1 AND EXISTS (SELECT 1 FROM conversation_saved)
+    WHERE id IN (SELECT job_id FROM saved)
     RETURNING id
 ), reply_row AS (
     INSERT INTO outbound_message_log
         (conversation_id, outbound_job_id, dedupe_key, question_key, body, reply_to_provider_message_id,
          request_id, traceparent)
-    SELECT $3, $1, $7, $8, $9, $10, $11, $12 FROM conversation_saved WHERE $7 IS NOT NULL
+    SELECT conversation_id, job_id, dedupe_key, question_key, body, reply_to, request_id, traceparent
+    FROM saved WHERE dedupe_key IS NOT NULL
+    ORDER BY job_id
     ON CONFLICT (dedupe_key) DO NOTHING
-    RETURNING id
+    RETURNING id, outbound_job_id
 ), notice_row AS (
     INSERT INTO notification (kind, conversation_id, dedupe_key, title, body)
-    SELECT $13, $3, $14, $15, $16 FROM conversation_saved WHERE $13 IS NOT NULL
+    SELECT notice_kind, conversation_id, notice_key, notice_title, notice_body
+    FROM saved WHERE notice_kind IS NOT NULL
+    ORDER BY job_id
     ON CONFLICT (dedupe_key) DO NOTHING
 ), lead_row AS (
     INSERT INTO lead (conversation_id, status, service, name, nationality, email, best_time_to_call)
-    SELECT $3, $17, $18, $19, $20, $21, $22 FROM conversation_saved WHERE $17 IS NOT NULL
+    SELECT conversation_id, lead_status, service, name, nationality, email, best_time_to_call
+    FROM saved WHERE lead_status IS NOT NULL
+    ORDER BY conversation_id
     ON CONFLICT (conversation_id) DO UPDATE
         SET status = EXCLUDED.status, service = EXCLUDED.service, name = EXCLUDED.name,
             nationality = EXCLUDED.nationality, email = EXCLUDED.email,
             best_time_to_call = EXCLUDED.best_time_to_call, updated_at = now()
 ), wake_sender AS (
-    SELECT pg_notify('outbound_message_queued', '') FROM reply_row
+    SELECT pg_notify('outbound_message_queued', '') WHERE EXISTS (SELECT 1 FROM reply_row)
 )
-SELECT EXISTS (SELECT 1 FROM job_held) AS held,
-       EXISTS (SELECT 1 FROM job_done) AS done,
-       (SELECT id FROM reply_row) AS outbound_id,
-       (SELECT count(*) FROM wake_sender) AS notified";
+SELECT EXISTS (SELECT 1 FROM job_held h WHERE h.id = i.job_id) AS held,
+       EXISTS (SELECT 1 FROM job_done d WHERE d.id = i.job_id) AS done,
+       (SELECT r.id FROM reply_row r WHERE r.outbound_job_id = i.job_id) AS outbound_id,
+       (SELECT count(*) FROM wake_sender) AS notified
+FROM input i
+ORDER BY i.position";
 
 #[derive(QueryableByName)]
 struct CompleteRow {
@@ -234,46 +264,79 @@ struct CompleteRow {
     outbound_id: Option<i64>,
 }
 
-/// Commits a job's result in one statement: conversation state (if unchanged since the
-/// claim), reply row (`ON CONFLICT (dedupe_key) DO NOTHING`), notification, lead, the job
-/// marked done, and a wake-up for the sender; or nothing at all.
+/// Commits jobs' results in one statement: for each job, its conversation state (if
+/// unchanged since the claim), reply row (`ON CONFLICT (dedupe_key) DO NOTHING`),
+/// notification, lead, the job marked done, and a wake-up for the sender; or nothing at all
+/// for that job. Returns one [`Completion`] per result, in order. The results must be of
+/// different conversations (claims never hold two jobs of one).
 pub async fn complete(
     conn: &mut AsyncPgConnection,
-    result: &JobResult<'_>,
-) -> Result<Completion, StoreError> {
-    let job = result.job;
-    let reply = result.reply.as_ref();
-    let notice = result.notification.as_ref();
-    let lead = result.lead.as_ref();
+    results: &[&JobResult],
+) -> Result<Vec<Completion>, StoreError> {
+    let column = |f: &dyn Fn(&JobResult) -> Option<&str>| -> Vec<Option<&str>> {
+        results.iter().map(|r| f(r)).collect()
+    };
+    let reply = |f: fn(&NewReply) -> &str| column(&|r| r.reply.as_ref().map(f));
+    let notice = |f: fn(&NewNotification) -> &str| column(&|r| r.notification.as_ref().map(f));
+    let lead = |f: fn(&LeadUpdate) -> Option<&str>| column(&|r| r.lead.as_ref().and_then(f));
     let query = diesel::sql_query(COMPLETE_SQL)
-        .bind::<BigInt, _>(job.id)
-        .bind::<SqlUuid, _>(job.claim_token)
-        .bind::<BigInt, _>(job.conversation_id)
-        .bind::<BigInt, _>(job.conversation_version)
-        .bind::<Text, _>(result.known_fields)
-        .bind::<Text, _>(result.engine_state)
-        .bind::<Nullable<Text>, _>(reply.map(|r| r.dedupe_key))
-        .bind::<Nullable<Text>, _>(reply.map(|r| r.question_key))
-        .bind::<Nullable<Text>, _>(reply.map(|r| r.body))
-        .bind::<Text, _>(&job.inbound_provider_message_id)
-        .bind::<Nullable<Text>, _>(job.request_id.as_deref())
-        .bind::<Nullable<Text>, _>(result.traceparent.or(job.traceparent.as_deref()))
-        .bind::<Nullable<Text>, _>(notice.map(|n| n.kind))
-        .bind::<Nullable<Text>, _>(notice.map(|n| n.dedupe_key))
-        .bind::<Nullable<Text>, _>(notice.map(|n| n.title))
-        .bind::<Nullable<Text>, _>(notice.map(|n| n.body))
-        .bind::<Nullable<Text>, _>(lead.map(|l| l.status))
-        .bind::<Nullable<Text>, _>(lead.and_then(|l| l.service))
-        .bind::<Nullable<Text>, _>(lead.and_then(|l| l.name))
-        .bind::<Nullable<Text>, _>(lead.and_then(|l| l.nationality))
-        .bind::<Nullable<Text>, _>(lead.and_then(|l| l.email))
-        .bind::<Nullable<Text>, _>(lead.and_then(|l| l.best_time_to_call));
-    let row = Prepared(query).get_result::<CompleteRow>(conn).await?;
-    Ok(match (row.held, row.done) {
-        (false, _) => Completion::LeaseLost,
-        (true, false) => Completion::ConversationChanged,
-        (true, true) => Completion::Done { outbound_id: row.outbound_id },
-    })
+        .bind::<Array<BigInt>, _>(results.iter().map(|r| r.job.id).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(results.iter().map(|r| r.job.claim_token).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(results.iter().map(|r| r.job.conversation_id).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(results.iter().map(|r| r.job.conversation_version).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(column(&|r| Some(&r.known_fields)))
+        .bind::<Array<Nullable<Text>>, _>(column(&|r| Some(&r.engine_state)))
+        .bind::<Array<Nullable<Text>>, _>(reply(|r| &r.dedupe_key))
+        .bind::<Array<Nullable<Text>>, _>(reply(|r| &r.question_key))
+        .bind::<Array<Nullable<Text>>, _>(reply(|r| &r.body))
+        .bind::<Array<Nullable<Text>>, _>(column(&|r| Some(&r.job.inbound_provider_message_id)))
+        .bind::<Array<Nullable<Text>>, _>(column(&|r| r.job.request_id.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(column(&|r| {
+            r.traceparent.as_deref().or(r.job.traceparent.as_deref())
+        }))
+        .bind::<Array<Nullable<Text>>, _>(notice(|n| &n.kind))
+        .bind::<Array<Nullable<Text>>, _>(notice(|n| &n.dedupe_key))
+        .bind::<Array<Nullable<Text>>, _>(notice(|n| &n.title))
+        .bind::<Array<Nullable<Text>>, _>(notice(|n| &n.body))
+        .bind::<Array<Nullable<Text>>, _>(column(&|r| r.lead.as_ref().map(|l| l.status.as_str())))
+        .bind::<Array<Nullable<Text>>, _>(lead(|l| l.service.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(lead(|l| l.name.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(lead(|l| l.nationality.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(lead(|l| l.email.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(lead(|l| l.best_time_to_call.as_deref()));
+    let rows = Prepared(query).load::<CompleteRow>(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| match (row.held, row.done) {
+            (false, _) => Completion::LeaseLost,
+            (true, false) => Completion::ConversationChanged,
+            (true, true) => Completion::Done { outbound_id: row.outbound_id },
+        })
+        .collect())
+}
+
+/// Commits job results for a [`GroupCommitter`]: results that finish while the committers
+/// are busy share one [`complete`] statement.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CompletionWriter;
+
+/// Commits job results with group commit.
+pub type Completer = GroupCommitter<CompletionWriter>;
+
+impl GroupWriter for CompletionWriter {
+    type Item = JobResult;
+    type Outcome = Completion;
+    const MAX_GROUP: usize = 64;
+    const NAME: &'static str = "job_results";
+
+    async fn write(
+        &self,
+        conn: &mut AsyncPgConnection,
+        results: &[(&JobResult, &tracing::Span)],
+    ) -> Result<Vec<Completion>, StoreError> {
+        let results: Vec<&JobResult> = results.iter().map(|(r, _)| *r).collect();
+        complete(conn, &results).await
+    }
 }
 
 /// What [`retry`] did.

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 use domain::Secret;
 
@@ -23,7 +23,7 @@ pub struct DbArgs {
     /// Postgres connection URL. `?sslmode=verify-full` connects over TLS, checking the server
     /// certificate against the system's roots, or only against `&sslrootcert=<PEM file>`.
     ///
-    /// It holds the password, so it is a [`Secret`]: `Debug` prints `<redacted>`.
+    /// It holds the password, so it never appears in logs, errors or this help.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Secret,
     /// Most connections this process opens.
@@ -74,6 +74,10 @@ pub fn build_pool(database_url: &str, settings: &PoolSettings) -> Result<DbPool,
         settings.statement_timeout.as_millis()
     );
     let mut manager_config = ManagerConfig::default();
+    // A checkout costs no round trip: a connection whose socket closed (Postgres restarted)
+    // is dropped on return or checkout; one that breaks mid-query fails that query, which
+    // every caller already handles as "database unavailable".
+    manager_config.recycling_method = RecyclingMethod::Fast;
     manager_config.custom_setup = Box::new(move |_url| {
         let setup_sql = setup_sql.clone();
         let connector = connector.clone();

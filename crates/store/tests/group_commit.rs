@@ -1,11 +1,14 @@
-//! Group commit: concurrent deliveries share transactions, each gets its own outcome, and a
-//! delivery that cannot be stored does not take the others of its group down with it.
+//! Group commit: concurrent deliveries (and job results) share transactions, each gets its
+//! own outcome, and one that cannot be stored does not take the others of its group down
+//! with it.
 
 #![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
+use std::time::Duration;
+
 use futures_util::future::join_all;
-use store::group_commit::Ingestor;
-use store::ingest::{InboundRecord, IngestBatch};
+use store::ingest::{DeliveryWriter, InboundRecord, IngestBatch, Ingestor};
+use store::jobs::{self, ClaimedJob, Completer, Completion, CompletionWriter, JobResult, NewReply};
 use testkit::TestDb;
 
 fn delivery(customer: usize, wamid: &str, text: &str) -> IngestBatch {
@@ -35,7 +38,7 @@ async fn count(db: &TestDb, sql: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_deliveries_share_commits_and_each_gets_its_own_outcome() {
     let db = TestDb::new().await;
-    let ingestor = Ingestor::start(db.pool(), 1);
+    let ingestor = Ingestor::start(db.pool(), DeliveryWriter, 1);
     // 30 customers, 2 messages each, every delivery sent twice: 120 deliveries at once.
     let mut deliveries = Vec::new();
     for customer in 0..30 {
@@ -45,7 +48,7 @@ async fn concurrent_deliveries_share_commits_and_each_gets_its_own_outcome() {
             deliveries.push(delivery(customer, &wamid, "hello"));
         }
     }
-    let results = join_all(deliveries.into_iter().map(|d| ingestor.ingest(d))).await;
+    let results = join_all(deliveries.into_iter().map(|d| ingestor.commit(d))).await;
 
     let mut stored = 0;
     for (batch, outcome) in &results {
@@ -64,12 +67,12 @@ async fn concurrent_deliveries_share_commits_and_each_gets_its_own_outcome() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_delivery_that_cannot_be_stored_does_not_fail_its_group() {
     let db = TestDb::new().await;
-    let ingestor = Ingestor::start(db.pool(), 1);
+    let ingestor = Ingestor::start(db.pool(), DeliveryWriter, 1);
     // Postgres text cannot hold NUL: this one delivery fails whatever group it is in.
     let mut deliveries: Vec<IngestBatch> =
         (0..20).map(|c| delivery(c, &format!("wamid.ok.{c}"), "hello")).collect();
     deliveries.insert(10, delivery(99, "wamid.bad", "nul \0 inside"));
-    let results = join_all(deliveries.into_iter().map(|d| ingestor.ingest(d))).await;
+    let results = join_all(deliveries.into_iter().map(|d| ingestor.commit(d))).await;
 
     for (batch, outcome) in &results {
         match batch.messages[0].provider_message_id.as_str() {
@@ -83,4 +86,65 @@ async fn a_delivery_that_cannot_be_stored_does_not_fail_its_group() {
     assert_eq!(count(&db, "SELECT count(*) AS n FROM inbound_message").await, 20);
     let transactions = count(&db, "SELECT count(DISTINCT xmin::text) AS n FROM inbound_message").await;
     assert!(transactions < 20, "the others still shared transactions: 20 messages in {transactions}");
+}
+
+fn result_of(job: ClaimedJob) -> JobResult {
+    JobResult {
+        reply: Some(NewReply {
+            dedupe_key: format!("{}:{}:ASK_SERVICE", job.conversation_id, job.inbound_provider_message_id),
+            question_key: "ASK_SERVICE".to_owned(),
+            body: "How can I help you today?".to_owned(),
+        }),
+        known_fields: "{}".to_owned(),
+        engine_state: "{}".to_owned(),
+        job,
+        ..JobResult::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn job_results_share_commits_and_each_is_fenced_on_its_own() {
+    let db = TestDb::new().await;
+    let ingestor = Ingestor::start(db.pool(), DeliveryWriter, 1);
+    for customer in 0..40 {
+        let (_, stored) = ingestor.commit(delivery(customer, &format!("wamid.job.{customer}"), "hi")).await;
+        stored.expect("stored");
+    }
+    let mut conn = db.connect().await;
+    let claimed = jobs::claim(&mut conn, 100, Duration::from_secs(30)).await.expect("claim");
+    assert_eq!(claimed.len(), 40);
+
+    // Two results that must not commit, whatever group they land in: one whose claim was
+    // taken over, one whose conversation changed since the claim.
+    let mut results: Vec<JobResult> = claimed.into_iter().map(result_of).collect();
+    results[7].job.claim_token = uuid::Uuid::new_v4();
+    results[23].job.conversation_version -= 1;
+    let (lost, changed) = (results[7].job.id, results[23].job.id);
+
+    let completer = Completer::start(db.pool(), CompletionWriter, 1);
+    let outcomes = join_all(results.into_iter().map(|r| completer.commit(r))).await;
+    for (result, outcome) in &outcomes {
+        let expected = match result.job.id {
+            id if id == lost => Completion::LeaseLost,
+            id if id == changed => Completion::ConversationChanged,
+            _ => {
+                let outcome = outcome.as_ref().expect("completed");
+                assert!(matches!(outcome, Completion::Done { outbound_id: Some(_) }), "{outcome:?}");
+                continue;
+            }
+        };
+        assert_eq!(outcome.as_ref().expect("completed"), &expected, "job {}", result.job.id);
+    }
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM outbound_message_log").await, 38);
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM outbound_job WHERE status = 'done'").await, 38);
+    let replies_of_unfinished = count(
+        &db,
+        &format!(
+            "SELECT count(*) AS n FROM outbound_message_log WHERE outbound_job_id IN ({lost}, {changed})"
+        ),
+    )
+    .await;
+    assert_eq!(replies_of_unfinished, 0, "a fenced job writes nothing");
+    let transactions = count(&db, "SELECT count(DISTINCT xmin::text) AS n FROM outbound_message_log").await;
+    assert!(transactions < 38, "results share commits: 38 replies in {transactions}");
 }

@@ -7,7 +7,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use store::group_commit::Ingestor;
+use store::ingest::{DeliveryWriter, Ingestor};
 use telemetry::metrics::Counter;
 
 use crate::config::IngestConfig;
@@ -89,7 +89,7 @@ impl Application {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
         let shutdown_timeout = config.shutdown_timeout_secs;
         let pool_data = web::Data::new(pool.clone());
-        let ingestor = Ingestor::start(pool, config.db.database_pool_size);
+        let ingestor = Ingestor::start(pool, DeliveryWriter, config.db.database_pool_size);
         let state = web::Data::new(AppState { ingestor, config });
         let server = HttpServer::new(move || {
             App::new()

@@ -22,6 +22,7 @@ fn config(database_url: &str) -> ServeConfig {
             },
             concurrency: 2,
             batch_size: 8,
+            committers: 1,
             lease_secs: 30,
             poll_interval_ms: 200,
             retry_base_ms: 1000,

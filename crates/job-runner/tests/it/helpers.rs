@@ -14,6 +14,7 @@ pub fn settings() -> RunnerSettings {
     RunnerSettings {
         concurrency: 4,
         batch_size: 8,
+        committers: 1,
         lease: Duration::from_secs(30),
         poll_interval: Duration::from_millis(200),
         retry: RetryPolicy { base: Duration::from_secs(10), max: Duration::from_secs(600) },

@@ -72,15 +72,17 @@ async fn a_job_whose_worker_died_is_run_again_and_replies_once() {
 
     // The dead worker wakes up and tries to commit its own result: refused, nothing written.
     let late = JobResult {
-        job: &dead,
-        traceparent: None,
-        known_fields: "{}",
-        engine_state: "{}",
-        reply: Some(NewReply { dedupe_key: "late", question_key: "ASK_SERVICE", body: "late" }),
-        notification: None,
-        lead: None,
+        job: dead,
+        known_fields: "{}".to_owned(),
+        engine_state: "{}".to_owned(),
+        reply: Some(NewReply {
+            dedupe_key: "late".to_owned(),
+            question_key: "ASK_SERVICE".to_owned(),
+            body: "late".to_owned(),
+        }),
+        ..JobResult::default()
     };
-    assert_eq!(jobs::complete(&mut conn, &late).await.expect("complete"), Completion::LeaseLost);
+    assert_eq!(jobs::complete(&mut conn, &[&late]).await.expect("complete"), [Completion::LeaseLost]);
     assert_eq!(h.count("SELECT count(*) AS n FROM outbound_message_log").await, 1);
 }
 

@@ -78,7 +78,7 @@ pub(crate) async fn receive(
             IngestBatch { request_id: request_id.as_str().to_owned(), traceparent, messages, statuses };
         let (batch, outcome) = state
             .ingestor
-            .ingest(batch)
+            .commit(batch)
             .instrument(tracing::info_span!("ingest.persist", request_id = request_id.as_str()))
             .await;
         let outcome = outcome.inspect_err(|e| tracing::error!(error = %e, "webhook not stored"))?;

@@ -22,7 +22,7 @@ pub struct RunnerArgs {
     #[arg(long, default_value_t = 4000)]
     conversations: u32,
     /// Runner task counts to measure.
-    #[arg(long, value_delimiter = ',', default_value = "1,4")]
+    #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
     tasks: Vec<u32>,
     /// Arrival rate of the pickup-latency run, messages per second.
     #[arg(long, default_value_t = 200)]
