@@ -55,6 +55,11 @@ pub struct IngestConfig {
     /// How long a client may take to send the body, in seconds.
     #[arg(long, env = "WEBHOOK_BODY_TIMEOUT_SECS", default_value_t = 10)]
     pub body_timeout_secs: u64,
+    /// Connections that store webhooks (at most the pool size). Deliveries that arrive while
+    /// every one of them is busy are stored together in one transaction, so fewer make larger
+    /// groups and fewer commits.
+    #[arg(long, env = "INGEST_COMMITTERS", default_value_t = 4)]
+    pub committers: usize,
     /// HTTP worker threads (default: one per CPU).
     #[arg(long, env = "HTTP_WORKERS")]
     pub http_workers: Option<usize>,

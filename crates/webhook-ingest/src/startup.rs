@@ -89,7 +89,11 @@ impl Application {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
         let shutdown_timeout = config.shutdown_timeout_secs;
         let pool_data = web::Data::new(pool.clone());
-        let ingestor = Ingestor::start(pool, DeliveryWriter, config.db.database_pool_size);
+        let ingestor = Ingestor::start(
+            pool,
+            DeliveryWriter,
+            config.committers.clamp(1, config.db.database_pool_size.max(1)),
+        );
         let state = web::Data::new(AppState { ingestor, config });
         let server = HttpServer::new(move || {
             App::new()

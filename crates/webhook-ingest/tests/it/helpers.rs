@@ -27,6 +27,7 @@ pub fn config(database_url: &str) -> IngestConfig {
         allow_unsigned: false,
         max_body_bytes: 3 * 1024 * 1024,
         body_timeout_secs: 5,
+        committers: 2,
         http_workers: Some(1),
         shutdown_timeout_secs: 1,
     }

@@ -24,8 +24,11 @@ pub struct IngestArgs {
     #[arg(long, default_value_t = 32)]
     peak_connections: usize,
     /// Database connections of the service (its DATABASE_POOL_SIZE).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 16)]
     pool_size: usize,
+    /// Connections storing webhooks (its INGEST_COMMITTERS).
+    #[arg(long, default_value_t = 4)]
+    committers: usize,
     /// HTTP worker threads of the service (its HTTP_WORKERS; default one per CPU).
     #[arg(long)]
     http_workers: Option<usize>,
@@ -41,8 +44,18 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     let bin = workspace::build(true, &["webhook-ingest"])?;
     let (url, cluster) = workspace::database("bench-pg", true)?;
     store::migrations::run_pending(&url).await.context("migrating")?;
-    let env =
-        [("DATABASE_URL", url.as_str()), ("WHATSAPP_APP_SECRET", payloads::APP_SECRET), ("RUST_LOG", "info")];
+    let (pool_size, committers) = (args.pool_size.to_string(), args.committers.to_string());
+    let mut env = vec![
+        ("DATABASE_URL", url.as_str()),
+        ("WHATSAPP_APP_SECRET", payloads::APP_SECRET),
+        ("RUST_LOG", "info"),
+        ("DATABASE_POOL_SIZE", pool_size.as_str()),
+        ("INGEST_COMMITTERS", committers.as_str()),
+    ];
+    let http_workers = args.http_workers.map(|n| n.to_string());
+    if let Some(workers) = &http_workers {
+        env.push(("HTTP_WORKERS", workers.as_str()));
+    }
     let service = ChildService::start_quiet(&bin.join("webhook-ingest"), &["serve"], &env)
         .await
         .context("starting webhook-ingest")?;
@@ -96,9 +109,10 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     println!("| webhook-ingest, {cpus} CPUs shared by driver, service and Postgres; fsync on | |");
     println!("|---|---|");
     println!(
-        "| service: HTTP workers, database pool | {}, {} connections |",
+        "| service: HTTP workers, database pool, committers | {}, {} connections, {} |",
         args.http_workers.map_or_else(|| format!("{cpus} (one per CPU)"), |n| n.to_string()),
-        args.pool_size
+        args.pool_size,
+        args.committers
     );
     println!("| open loop: offered rate | {}/s for {} s |", args.rate, args.seconds);
     println!("| open loop: latency p50 / p99 / max | {} |", load::percentiles(&open.latency_us));
