@@ -37,7 +37,17 @@ async fn one_inbound_message_is_one_trace_across_the_three_services() {
     let request_id = testkit::sql::strings(p.db.url(), "SELECT request_id AS s FROM inbound_message").await;
     let request_id = request_id.first().expect("the message is stored").clone();
 
-    let spans = collector.wait_for(WAIT, |spans| spans.iter().any(|s| s.name == "provider.request")).await;
+    // Each service exports its spans on its own schedule, and a parent ends after its
+    // children: wait until the last span of each service's part has arrived.
+    let spans = collector
+        .wait_for(WAIT, |spans| {
+            [("webhook-ingest", "POST "), ("job-runner", "job.run"), ("outbound-sender", "outbound.send")]
+                .iter()
+                .all(|(service, name)| {
+                    spans.iter().any(|s| s.service == *service && s.name.starts_with(name))
+                })
+        })
+        .await;
     let root = spans
         .iter()
         .find(|s| {

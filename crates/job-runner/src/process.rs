@@ -52,7 +52,9 @@ pub async fn run_job(pool: &DbPool, completer: &Completer, retry: &RetryPolicy, 
                 metrics::counter!("jobs_lease_lost_total").increment(1);
                 return Outcome::LeaseLost;
             }
-            Ok(Completion::ConversationChanged) => "the conversation changed while the job ran".to_owned(),
+            Ok(Completion::ConversationChanged | Completion::Busy) => {
+                "the conversation changed while the job ran".to_owned()
+            }
             Err(e) => e.to_string(),
         };
         schedule_retry(pool, retry, &job, &error).await

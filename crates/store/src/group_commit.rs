@@ -39,6 +39,12 @@ pub trait GroupWriter: Send + Sync + 'static {
         conn: &mut AsyncPgConnection,
         items: &[(&Self::Item, &tracing::Span)],
     ) -> impl Future<Output = Result<Vec<Self::Outcome>, StoreError>> + Send;
+
+    /// Whether an item's outcome in a group means it was not written and must be written
+    /// again on its own (say, a group skipped a row lock it must not wait for).
+    fn write_alone_instead(_outcome: &Self::Outcome) -> bool {
+        false
+    }
 }
 
 /// An item waiting to be written, and where its outcome goes.
@@ -126,16 +132,17 @@ async fn commit<W: GroupWriter>(pool: &DbPool, writer: &W, group: Vec<Pending<W>
     match written {
         Ok(outcomes) => {
             for (pending, outcome) in group.into_iter().zip(outcomes) {
-                let _ = pending.reply.send((pending.item, Ok(outcome)));
+                if W::write_alone_instead(&outcome) {
+                    write_alone(pool, writer, pending).await;
+                } else {
+                    let _ = pending.reply.send((pending.item, Ok(outcome)));
+                }
             }
         }
         Err(e) if group.len() > 1 && !e.is_unavailable() => {
             tracing::warn!(error = %e, items = group.len(), "group commit failed; writing each item alone");
             for pending in group {
-                let outcome = write(pool, writer, std::slice::from_ref(&pending))
-                    .await
-                    .and_then(|outcomes| outcomes.into_iter().next().ok_or_else(stopped));
-                let _ = pending.reply.send((pending.item, outcome));
+                write_alone(pool, writer, pending).await;
             }
         }
         Err(e) => {
@@ -150,6 +157,14 @@ async fn commit<W: GroupWriter>(pool: &DbPool, writer: &W, group: Vec<Pending<W>
             }
         }
     }
+}
+
+/// Writes one item on its own and answers its caller.
+async fn write_alone<W: GroupWriter>(pool: &DbPool, writer: &W, pending: Pending<W>) {
+    let outcome = write(pool, writer, std::slice::from_ref(&pending))
+        .await
+        .and_then(|outcomes| outcomes.into_iter().next().ok_or_else(stopped));
+    let _ = pending.reply.send((pending.item, outcome));
 }
 
 /// The reason of an outage, to give every item of a group its own copy.

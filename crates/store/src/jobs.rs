@@ -186,12 +186,20 @@ pub enum Completion {
     LeaseLost,
     /// The conversation changed since the claim: nothing was written.
     ConversationChanged,
+    /// Another transaction held the conversation's row, and a group does not wait for one:
+    /// nothing was written. [`Completer`] writes such a job again on its own, so its callers
+    /// never see this.
+    Busy,
 }
 
-/// One statement for any number of jobs: each input row is one job's result, and each
-/// job's rows are written only if its claim still holds and its conversation is unchanged.
-/// Jobs are locked in id order, so two runners' statements do not deadlock.
-const COMPLETE_SQL: &str = "WITH input AS (
+/// The statement that completes any number of jobs: each input row is one job's result, and
+/// each job's rows are written only if its claim still holds and its conversation is
+/// unchanged. Jobs are locked in id order, then their conversations in id order with
+/// `$conversation_lock`.
+macro_rules! complete_sql {
+    ($conversation_lock:literal) => {
+        concat!(
+            "WITH input AS (
     SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
                          $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
                          $13::text[], $14::text[], $15::text[], $16::text[],
@@ -206,13 +214,20 @@ const COMPLETE_SQL: &str = "WITH input AS (
       AND EXISTS (SELECT 1 FROM input i WHERE i.job_id = j.id AND i.claim_token = j.claim_token)
     ORDER BY j.id
     FOR UPDATE
+), conversation_locked AS (
+    SELECT c.id FROM conversation c
+    WHERE c.id IN (SELECT conversation_id FROM input WHERE job_id IN (SELECT id FROM job_held))
+    ORDER BY c.id
+    ",
+            $conversation_lock,
+            "
 ), conversation_saved AS (
     UPDATE conversation c
     SET known_fields = i.known_fields::jsonb, engine_state = i.engine_state::jsonb, version = c.version + 1,
         updated_at = now()
     FROM input i
     WHERE c.id = i.conversation_id AND c.version = i.conversation_version
-      AND i.job_id IN (SELECT id FROM job_held)
+      AND i.job_id IN (SELECT id FROM job_held) AND c.id IN (SELECT id FROM conversation_locked)
     RETURNING i.job_id
 ), saved AS (
     SELECT i.* FROM input i JOIN conversation_saved s ON s.job_id = i.job_id
@@ -248,16 +263,31 @@ const COMPLETE_SQL: &str = "WITH input AS (
     SELECT pg_notify('outbound_message_queued', '') WHERE EXISTS (SELECT 1 FROM reply_row)
 )
 SELECT EXISTS (SELECT 1 FROM job_held h WHERE h.id = i.job_id) AS held,
+       EXISTS (SELECT 1 FROM conversation_locked l WHERE l.id = i.conversation_id) AS locked,
        EXISTS (SELECT 1 FROM job_done d WHERE d.id = i.job_id) AS done,
        (SELECT r.id FROM reply_row r WHERE r.outbound_job_id = i.job_id) AS outbound_id,
        (SELECT count(*) FROM wake_sender) AS notified
 FROM input i
-ORDER BY i.position";
+ORDER BY i.position"
+        )
+    };
+}
+
+/// Completes jobs, waiting for their conversations' row locks.
+const COMPLETE_SQL: &str = complete_sql!("FOR UPDATE");
+
+/// Completes a group of jobs, skipping (leaving for [`COMPLETE_SQL`]) those whose
+/// conversation another transaction holds. Webhook ingest locks conversations in its own
+/// order (by customer), so a group that waited could deadlock with an ingest group; a lone
+/// job waits for one conversation only and cannot.
+const COMPLETE_GROUP_SQL: &str = complete_sql!("FOR UPDATE SKIP LOCKED");
 
 #[derive(QueryableByName)]
 struct CompleteRow {
     #[diesel(sql_type = Bool)]
     held: bool,
+    #[diesel(sql_type = Bool)]
+    locked: bool,
     #[diesel(sql_type = Bool)]
     done: bool,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -273,13 +303,21 @@ pub async fn complete(
     conn: &mut AsyncPgConnection,
     results: &[&JobResult],
 ) -> Result<Vec<Completion>, StoreError> {
+    run_complete(conn, COMPLETE_SQL, results).await
+}
+
+async fn run_complete(
+    conn: &mut AsyncPgConnection,
+    sql: &'static str,
+    results: &[&JobResult],
+) -> Result<Vec<Completion>, StoreError> {
     let column = |f: &dyn Fn(&JobResult) -> Option<&str>| -> Vec<Option<&str>> {
         results.iter().map(|r| f(r)).collect()
     };
     let reply = |f: fn(&NewReply) -> &str| column(&|r| r.reply.as_ref().map(f));
     let notice = |f: fn(&NewNotification) -> &str| column(&|r| r.notification.as_ref().map(f));
     let lead = |f: fn(&LeadUpdate) -> Option<&str>| column(&|r| r.lead.as_ref().and_then(f));
-    let query = diesel::sql_query(COMPLETE_SQL)
+    let query = diesel::sql_query(sql)
         .bind::<Array<BigInt>, _>(results.iter().map(|r| r.job.id).collect::<Vec<_>>())
         .bind::<Array<SqlUuid>, _>(results.iter().map(|r| r.job.claim_token).collect::<Vec<_>>())
         .bind::<Array<BigInt>, _>(results.iter().map(|r| r.job.conversation_id).collect::<Vec<_>>())
@@ -307,10 +345,11 @@ pub async fn complete(
     let rows = Prepared(query).load::<CompleteRow>(conn).await?;
     Ok(rows
         .into_iter()
-        .map(|row| match (row.held, row.done) {
-            (false, _) => Completion::LeaseLost,
-            (true, false) => Completion::ConversationChanged,
-            (true, true) => Completion::Done { outbound_id: row.outbound_id },
+        .map(|row| match (row.held, row.locked, row.done) {
+            (false, _, _) => Completion::LeaseLost,
+            (true, false, _) => Completion::Busy,
+            (true, true, false) => Completion::ConversationChanged,
+            (true, true, true) => Completion::Done { outbound_id: row.outbound_id },
         })
         .collect())
 }
@@ -335,7 +374,12 @@ impl GroupWriter for CompletionWriter {
         results: &[(&JobResult, &tracing::Span)],
     ) -> Result<Vec<Completion>, StoreError> {
         let results: Vec<&JobResult> = results.iter().map(|(r, _)| *r).collect();
-        complete(conn, &results).await
+        let sql = if results.len() == 1 { COMPLETE_SQL } else { COMPLETE_GROUP_SQL };
+        run_complete(conn, sql, &results).await
+    }
+
+    fn write_alone_instead(outcome: &Completion) -> bool {
+        *outcome == Completion::Busy
     }
 }
 

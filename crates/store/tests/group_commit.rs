@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::future::join_all;
+use store::group_commit::GroupWriter;
 use store::ingest::{DeliveryWriter, InboundRecord, IngestBatch, Ingestor};
 use store::jobs::{self, ClaimedJob, Completer, Completion, CompletionWriter, JobResult, NewReply};
 use testkit::TestDb;
@@ -147,4 +149,57 @@ async fn job_results_share_commits_and_each_is_fenced_on_its_own() {
     assert_eq!(replies_of_unfinished, 0, "a fenced job writes nothing");
     let transactions = count(&db, "SELECT count(DISTINCT xmin::text) AS n FROM outbound_message_log").await;
     assert!(transactions < 38, "results share commits: 38 replies in {transactions}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_does_not_wait_for_a_conversation_another_transaction_holds() {
+    let db = TestDb::new().await;
+    for customer in 0..2 {
+        store::ingest::ingest(&db.pool(), &delivery(customer, &format!("wamid.lock.{customer}"), "hi"))
+            .await
+            .expect("stored");
+    }
+    let mut conn = db.connect().await;
+    let results: Vec<JobResult> = jobs::claim(&mut conn, 10, Duration::from_secs(30))
+        .await
+        .expect("claim")
+        .into_iter()
+        .map(result_of)
+        .collect();
+    assert_eq!(results.len(), 2);
+    let (held_elsewhere, free) = (&results[0], &results[1]);
+
+    // Another transaction (say, webhook ingest storing the customer's next message) holds
+    // the first conversation.
+    let mut blocker = db.connect().await;
+    blocker
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM conversation WHERE id = {} FOR UPDATE",
+            held_elsewhere.job.conversation_id
+        ))
+        .await
+        .expect("lock");
+
+    let span = tracing::Span::none();
+    let group = [(held_elsewhere, &span), (free, &span)];
+    let outcomes = tokio::time::timeout(Duration::from_secs(30), CompletionWriter.write(&mut conn, &group))
+        .await
+        .expect("the group waited for the held conversation")
+        .expect("written");
+    assert_eq!(outcomes[0], Completion::Busy, "skipped, nothing written");
+    assert!(matches!(outcomes[1], Completion::Done { outbound_id: Some(_) }), "{:?}", outcomes[1]);
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM outbound_job WHERE status = 'done'").await, 1);
+
+    // Alone, it waits for the lock like any statement, and commits once it is released.
+    let alone = tokio::spawn({
+        let (url, result) = (db.url().to_owned(), held_elsewhere.clone());
+        async move {
+            let mut conn = <AsyncPgConnection as AsyncConnection>::establish(&url).await.expect("connect");
+            jobs::complete(&mut conn, &[&result]).await.expect("complete")
+        }
+    });
+    blocker.batch_execute("COMMIT").await.expect("commit");
+    let outcome = alone.await.expect("task");
+    assert!(matches!(outcome[..], [Completion::Done { outbound_id: Some(_) }]), "{outcome:?}");
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM outbound_job WHERE status = 'done'").await, 2);
 }
