@@ -42,7 +42,9 @@ pub struct ClusterOptions {
     pub durable: bool,
     /// `max_connections`.
     pub max_connections: u32,
-    /// Where the data directory goes; a fresh temporary directory when `None`.
+    /// Where the data directory goes; the system's temporary directory when `None`, or when
+    /// the server's user cannot reach this one (a checkout inside a directory only root may
+    /// enter, when the cluster runs as an unprivileged user).
     pub parent_dir: Option<PathBuf>,
     /// Extra `-c name=value` server settings.
     pub settings: Vec<(String, String)>,
@@ -83,7 +85,11 @@ impl PgCluster {
     pub fn start(options: &ClusterOptions) -> Result<Self, ClusterError> {
         let bin_dir = find_bin_dir().ok_or(ClusterError::BinariesNotFound)?;
         let run_as = run_as_user();
-        let parent = options.parent_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let parent = options
+            .parent_dir
+            .clone()
+            .filter(|dir| reachable_by(run_as.as_deref(), dir))
+            .unwrap_or_else(std::env::temp_dir);
         fs::create_dir_all(&parent)?;
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let dir = parent.join(format!("pg-{}-{nanos}", std::process::id()));
@@ -248,6 +254,18 @@ fn server_options(options: &ClusterOptions, tls: &[(String, String)], port: u16,
         s.push_str(&format!(" -c {name}={value}"));
     }
     s
+}
+
+/// Whether `user` (this process's own user when `None`) can enter `dir`, creating it first.
+fn reachable_by(user: Option<&str>, dir: &Path) -> bool {
+    let Some(user) = user else { return true };
+    fs::create_dir_all(dir).is_ok()
+        && Command::new("runuser")
+            .args(["-u", user, "--", "test", "-x"])
+            .arg(dir)
+            .stdin(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
 }
 
 fn run_command(command: &mut Command) -> Result<(), ClusterError> {

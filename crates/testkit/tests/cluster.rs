@@ -60,3 +60,22 @@ async fn a_private_cluster_stops_restarts_and_cleans_up() {
     assert!(!dir.exists(), "cluster directory removed on drop");
     assert!(AsyncPgConnection::establish(&url).await.is_err(), "stopped on drop");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cluster_asked_to_live_where_its_user_cannot_go_starts_in_the_temporary_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    // A checkout inside a directory only its owner may enter (`mktemp -d` makes one): when
+    // the tests run as root, the cluster runs as an unprivileged user who cannot reach it.
+    let private = std::env::temp_dir().join(format!("private-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir(&private).expect("create");
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let options = ClusterOptions { parent_dir: Some(private.join("target")), ..ClusterOptions::default() };
+
+    let cluster = tokio::task::spawn_blocking(move || PgCluster::start(&options))
+        .await
+        .expect("join")
+        .expect("cluster starts");
+    AsyncPgConnection::establish(&cluster.url("postgres")).await.expect("connects");
+    drop(cluster);
+    std::fs::remove_dir_all(&private).expect("clean up");
+}
