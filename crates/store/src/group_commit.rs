@@ -139,21 +139,20 @@ async fn commit<W: GroupWriter>(pool: &DbPool, writer: &W, group: Vec<Pending<W>
                 }
             }
         }
-        Err(e) if group.len() > 1 && !e.is_unavailable() => {
-            tracing::warn!(error = %e, items = group.len(), "group commit failed; writing each item alone");
+        Err(e) if group.len() == 1 => {
+            if let Some(pending) = group.into_iter().next() {
+                let _ = pending.reply.send((pending.item, Err(e)));
+            }
+        }
+        Err(StoreError::Unavailable(reason)) => {
             for pending in group {
-                write_alone(pool, writer, pending).await;
+                let _ = pending.reply.send((pending.item, Err(StoreError::Unavailable(reason.clone()))));
             }
         }
         Err(e) => {
-            let mut group = group.into_iter();
-            let last = group.next_back();
+            tracing::warn!(error = %e, items = group.len(), "group commit failed; writing each item alone");
             for pending in group {
-                let _ =
-                    pending.reply.send((pending.item, Err(StoreError::Unavailable(unavailable_reason(&e)))));
-            }
-            if let Some(pending) = last {
-                let _ = pending.reply.send((pending.item, Err(e)));
+                write_alone(pool, writer, pending).await;
             }
         }
     }
@@ -165,14 +164,6 @@ async fn write_alone<W: GroupWriter>(pool: &DbPool, writer: &W, pending: Pending
         .await
         .and_then(|outcomes| outcomes.into_iter().next().ok_or_else(stopped));
     let _ = pending.reply.send((pending.item, outcome));
-}
-
-/// The reason of an outage, to give every item of a group its own copy.
-fn unavailable_reason(e: &StoreError) -> String {
-    match e {
-        StoreError::Unavailable(reason) => reason.clone(),
-        other => other.to_string(),
-    }
 }
 
 async fn write<W: GroupWriter>(
