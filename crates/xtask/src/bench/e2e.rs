@@ -34,7 +34,7 @@ pub struct E2eArgs {
 
 pub async fn run(args: E2eArgs) -> anyhow::Result<()> {
     let bin = workspace::build(true, &["webhook-ingest", "job-runner", "outbound-sender", "whatsapp-fake"])?;
-    let (admin_url, cluster) = workspace::database("bench-pg", true)?;
+    let (admin_url, cluster) = super::database().await?;
     let url = super::fresh_database(&admin_url, "bench_e2e").await?;
     store::migrations::run_pending(&url).await?;
     println!("database: {url}");

@@ -42,7 +42,7 @@ const PEAK_BUDGET_PER_SECOND: u64 = 12_000;
 
 pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     let bin = workspace::build(true, &["webhook-ingest"])?;
-    let (url, cluster) = workspace::database("bench-pg", true)?;
+    let (url, cluster) = super::database().await?;
     store::migrations::run_pending(&url).await.context("migrating")?;
     let (pool_size, committers) = (args.pool_size.to_string(), args.committers.to_string());
     let mut env = vec![

@@ -33,6 +33,41 @@ pub async fn run(target: Target) -> anyhow::Result<()> {
     }
 }
 
+/// How much WAL [`database`] has a new cluster write and recycle before a benchmark.
+const PREALLOCATED_WAL_MIB: u64 = 768;
+
+/// The benchmarks' durable Postgres: `DATABASE_URL` when set, else a throwaway cluster
+/// under `target/bench-pg`, its WAL run in.
+///
+/// A new cluster has no WAL segments to recycle, so each 16 MiB segment is created (written
+/// full of zeros and synced) inside the commit that first needs it, and every commit waits
+/// for it: 30 ms on this machine's disk, more on a slow day, once every 12 s at 500
+/// webhooks/s. A server that has been running renames old segments instead. Writing
+/// [`PREALLOCATED_WAL_MIB`] of WAL and checkpointing leaves the throwaway cluster with
+/// segments to recycle, as a running server has, so the benchmarks measure that server.
+pub(crate) async fn database() -> anyhow::Result<(String, Option<testkit::PgCluster>)> {
+    let (url, cluster) = crate::workspace::database("bench-pg", true)?;
+    if cluster.is_some() {
+        println!("running in the WAL of the new cluster ({PREALLOCATED_WAL_MIB} MiB)…");
+        preallocate_wal(&url).await?;
+    }
+    Ok((url, cluster))
+}
+
+async fn preallocate_wal(url: &str) -> anyhow::Result<()> {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    // Rows of about 2 KiB, each logged whole.
+    let rows = PREALLOCATED_WAL_MIB * 1024 / 2;
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    conn.batch_execute(&format!(
+        "CREATE TABLE bench_wal_filler AS SELECT repeat('x', 1900) AS filler FROM generate_series(1, {rows});
+         DROP TABLE bench_wal_filler;
+         CHECKPOINT;"
+    ))
+    .await?;
+    Ok(())
+}
+
 /// A fresh database `name` on the server of `admin_url`; returns its URL.
 pub(crate) async fn fresh_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
     use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};

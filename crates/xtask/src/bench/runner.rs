@@ -34,7 +34,7 @@ pub struct RunnerArgs {
 
 pub async fn run(args: RunnerArgs) -> anyhow::Result<()> {
     let bin = workspace::build(true, &["job-runner"])?.join("job-runner");
-    let (admin_url, cluster) = workspace::database("bench-pg", true)?;
+    let (admin_url, cluster) = super::database().await?;
 
     let mut throughput = Vec::new();
     for &tasks in &args.tasks {

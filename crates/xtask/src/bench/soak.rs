@@ -48,7 +48,7 @@ const TABLES: [&str; 6] = [
 
 pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     let bin = workspace::build(true, &["webhook-ingest", "job-runner", "outbound-sender", "whatsapp-fake"])?;
-    let (admin_url, cluster) = workspace::database("bench-pg", true)?;
+    let (admin_url, cluster) = super::database().await?;
     let url = super::fresh_database(&admin_url, "bench_soak").await?;
     store::migrations::run_pending(&url).await?;
     let keep_days = (args.keep_minutes as f64 / (24.0 * 60.0)).to_string();
