@@ -41,7 +41,7 @@ const PREALLOCATED_WAL_MIB: u64 = 768;
 ///
 /// A new cluster has no WAL segments to recycle, so each 16 MiB segment is created (written
 /// full of zeros and synced) inside the commit that first needs it, and every commit waits
-/// for it: 30 ms on this machine's disk, more on a slow day, once every 12 s at 500
+/// for it: 27–31 ms on this machine's disk, more on a slow day, every 12–15 s at 500
 /// webhooks/s. A server that has been running renames old segments instead. Writing
 /// [`PREALLOCATED_WAL_MIB`] of WAL and checkpointing leaves the throwaway cluster with
 /// segments to recycle, as a running server has, so the benchmarks measure that server.
