@@ -19,12 +19,7 @@ async fn healthz() -> HttpResponse {
 
 /// `GET /readyz`: Postgres answers and has every migration this binary expects.
 async fn readyz(pool: web::Data<DbPool>) -> HttpResponse {
-    let checked = async {
-        let mut conn = store::connection(&pool).await?;
-        store::migrations::ensure_current(&mut conn).await
-    }
-    .await;
-    match checked {
+    match store::migrations::ensure_current(&pool).await {
         Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready" })),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");

@@ -13,8 +13,7 @@ use crate::config::{FailedArgs, PruneArgs, RequeueArgs};
 
 /// Prunes once and logs what was deleted.
 pub async fn prune(pool: &DbPool, retention: Retention) -> Result<Pruned, StoreError> {
-    let mut conn = store::connection(pool).await?;
-    let pruned = maintenance::prune(&mut conn, retention).await?;
+    let pruned = maintenance::prune(pool, retention).await?;
     tracing::info!(jobs = pruned.jobs, status_events = pruned.status_events, "pruned finished rows");
     Ok(pruned)
 }
@@ -51,10 +50,9 @@ pub struct FailedItems {
 
 /// Lists up to `limit` failed jobs and up to `limit` failed or held replies.
 pub async fn failed(pool: &DbPool, limit: i64) -> Result<FailedItems, StoreError> {
-    let mut conn = store::connection(pool).await?;
     Ok(FailedItems {
-        jobs: redrive::failed_jobs(&mut conn, limit).await?,
-        outbound: redrive::failed_sends(&mut conn, limit).await?,
+        jobs: redrive::failed_jobs(pool, limit).await?,
+        outbound: redrive::failed_sends(pool, limit).await?,
     })
 }
 
@@ -74,13 +72,12 @@ pub async fn requeue(
     jobs: Option<Selection<'_>>,
     outbound: Option<Selection<'_>>,
 ) -> Result<Requeued, StoreError> {
-    let mut conn = store::connection(pool).await?;
     let mut requeued = Requeued::default();
     if let Some(which) = jobs {
-        requeued.jobs = redrive::requeue_jobs(&mut conn, which).await?;
+        requeued.jobs = redrive::requeue_jobs(pool, which).await?;
     }
     if let Some(which) = outbound {
-        requeued.outbound = redrive::requeue_sends(&mut conn, which).await?;
+        requeued.outbound = redrive::requeue_sends(pool, which).await?;
     }
     tracing::info!(jobs = ?requeued.jobs, outbound = ?requeued.outbound, "requeued by an operator");
     Ok(requeued)

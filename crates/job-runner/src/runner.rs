@@ -2,13 +2,14 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use std::sync::{Arc, Mutex};
+
 use serde::Serialize;
-use store::jobs::{self, ClaimedJob, Completer, CompletionWriter};
+use store::jobs::{ClaimedJob, Completer, CompletionWriter, Jobs};
 use store::{DbPool, StoreError};
 use telemetry::metrics::Counter;
 use tracing::Instrument;
-use worker::{CancellationToken, LoopSettings, Queue, Wake};
+use worker::{Budget, CancellationToken, LoopSettings, Queue, Wake};
 
 use crate::process::{Outcome, run_job};
 use worker::RetryPolicy;
@@ -34,11 +35,11 @@ pub const COUNTERS: &[Counter] = &[
 /// How a runner claims and runs jobs.
 #[derive(Debug, Clone)]
 pub struct RunnerSettings {
-    /// Jobs run at once.
+    /// Jobs run at once (at least 1).
     pub concurrency: usize,
-    /// Most jobs claimed per query.
+    /// Most jobs claimed per query (at least 1).
     pub batch_size: usize,
-    /// Connections committing finished jobs (see [`store::group_commit`]).
+    /// Connections committing finished jobs, at least 1 (see [`store::group_commit`]).
     pub committers: usize,
     /// Lease of a claim.
     pub lease: Duration,
@@ -72,86 +73,63 @@ impl Summary {
             Outcome::LeaseLost => self.lease_lost += 1,
         }
     }
-
-    fn add(&mut self, other: Summary) {
-        self.claimed += other.claimed;
-        self.done += other.done;
-        self.retried += other.retried;
-        self.failed += other.failed;
-        self.lease_lost += other.lease_lost;
-    }
 }
 
-/// Claims and runs outbound jobs.
+/// Claims and runs outbound jobs; cheap to clone.
 #[derive(Clone)]
 pub struct Runner {
-    pool: DbPool,
+    jobs: Jobs,
     completer: Completer,
     settings: RunnerSettings,
     wake: Wake,
+    /// What this run did (each [`Runner::run_due`] or [`Runner::drain`] counts its own).
+    tally: Arc<Mutex<Summary>>,
 }
 
 impl Runner {
     /// A runner on `pool`; starts its committers, so call it within a Tokio runtime.
     pub fn new(pool: DbPool, settings: RunnerSettings) -> Self {
         let completer = Completer::start(pool.clone(), CompletionWriter, settings.committers);
-        Self { pool, completer, settings, wake: Wake::default() }
+        Self { jobs: Jobs::new(pool), completer, settings, wake: Wake::default(), tally: Arc::default() }
     }
 
-    /// Claims and runs due jobs until `max` were claimed or none is due.
+    /// Claims and runs due jobs until `max` were claimed or none is due (a job's
+    /// completion makes its conversation's next job due, so conversations run to the end).
     pub async fn run_due(&self, max: usize) -> Result<Summary, StoreError> {
-        let mut summary = Summary::default();
-        self.rescue().await;
-        while summary.claimed < max {
-            let jobs = self.claim((max - summary.claimed).min(self.settings.batch_size)).await?;
-            if jobs.is_empty() {
-                break;
-            }
-            summary.claimed += jobs.len();
-            let outcomes: Vec<Outcome> = futures_util::stream::iter(jobs)
-                .map(|job| run_job(&self.pool, &self.completer, &self.settings.retry, job))
-                .buffer_unordered(self.settings.concurrency)
-                .collect()
-                .await;
-            outcomes.into_iter().for_each(|o| summary.record(o));
-        }
-        Ok(summary)
+        let budget = Budget { max_items: max, until_idle: true };
+        self.run(budget, CancellationToken::new()).await
     }
 
-    /// Runs due jobs, then keeps waiting for new ones (woken by [`Runner::wake`]) until
-    /// `drain_for` has passed, `max` jobs were claimed, or `stop` is cancelled.
+    /// Runs due jobs, then keeps running new ones (woken by [`Runner::wake_signal`]) until
+    /// `drain_for` has passed, `max` jobs were claimed, or `stop` is cancelled. With a
+    /// `drain_for` of zero it is [`Runner::run_due`].
     pub async fn drain(
         &self,
         max: usize,
         drain_for: Duration,
         stop: &CancellationToken,
     ) -> Result<Summary, StoreError> {
-        let deadline = tokio::time::Instant::now() + drain_for;
-        let mut summary = Summary::default();
-        loop {
-            summary.add(self.run_due(max - summary.claimed).await?);
-            if summary.claimed >= max || tokio::time::Instant::now() >= deadline || stop.is_cancelled() {
-                return Ok(summary);
-            }
-            tokio::select! {
-                () = self.wake.woken() => {}
-                () = tokio::time::sleep(self.settings.poll_interval) => {}
-                () = tokio::time::sleep_until(deadline) => {}
-                () = stop.cancelled() => {}
-            }
+        if drain_for.is_zero() {
+            let budget = Budget { max_items: max, until_idle: true };
+            return self.run(budget, stop.clone()).await;
         }
+        let until = stop.child_token();
+        let deadline = tokio::spawn({
+            let until = until.clone();
+            async move {
+                tokio::time::sleep(drain_for).await;
+                until.cancel();
+            }
+        });
+        let summary = self.run(Budget { max_items: max, until_idle: false }, until).await;
+        deadline.abort();
+        summary
     }
 
     /// Runs jobs as they become due, `concurrency` at a time, until `stop` is cancelled;
     /// then waits up to `grace` for in-flight jobs and releases those still running.
     pub async fn serve(&self, stop: CancellationToken, grace: Duration) {
-        let settings = LoopSettings {
-            concurrency: self.settings.concurrency,
-            batch_size: self.settings.batch_size,
-            poll_interval: self.settings.poll_interval,
-            grace,
-        };
-        worker::serve(self.clone(), settings, self.wake.clone(), stop).await;
+        worker::serve(self.clone(), self.loop_settings(grace), self.wake.clone(), stop).await;
     }
 
     /// The wake-up signal of this runner.
@@ -159,28 +137,28 @@ impl Runner {
         self.wake.clone()
     }
 
-    async fn claim(&self, limit: usize) -> Result<Vec<ClaimedJob>, StoreError> {
-        let span = tracing::info_span!("job.claim", requested = limit, claimed = tracing::field::Empty);
-        async {
-            let mut conn = store::connection(&self.pool).await?;
-            let jobs =
-                jobs::claim(&mut conn, i64::try_from(limit).unwrap_or(i64::MAX), self.settings.lease).await?;
-            tracing::Span::current().record("claimed", jobs.len());
-            metrics::counter!("jobs_claimed_total").increment(jobs.len() as u64);
-            Ok(jobs)
+    /// One bounded run through the shared queue loop, counting what it did. A run that
+    /// stops by itself finishes its jobs; one stopped by `stop` gives them the lease as grace.
+    async fn run(&self, budget: Budget, stop: CancellationToken) -> Result<Summary, StoreError> {
+        self.rescue().await;
+        let counted = Self { tally: Arc::default(), ..self.clone() };
+        let settings = self.loop_settings(self.settings.lease);
+        worker::run(counted.clone(), settings, self.wake.clone(), stop, budget).await?;
+        Ok(counted.tally.lock().map(|t| *t).unwrap_or_default())
+    }
+
+    fn loop_settings(&self, grace: Duration) -> LoopSettings {
+        LoopSettings {
+            concurrency: self.settings.concurrency,
+            batch_size: self.settings.batch_size,
+            poll_interval: self.settings.poll_interval,
+            grace,
         }
-        .instrument(span)
-        .await
     }
 
     /// Fails jobs whose worker died on their last attempt.
     pub(crate) async fn rescue(&self) {
-        let rescued = async {
-            let mut conn = store::connection(&self.pool).await?;
-            jobs::rescue_exhausted(&mut conn).await
-        }
-        .await;
-        match rescued {
+        match self.jobs.rescue_exhausted().await {
             Ok(0) => {}
             Ok(n) => {
                 tracing::error!(jobs = n, "jobs failed: their worker stopped during the last attempt");
@@ -199,20 +177,29 @@ impl Queue for Runner {
     }
 
     async fn claim(&self, limit: usize) -> Result<Vec<ClaimedJob>, StoreError> {
-        Runner::claim(self, limit).await
+        let span = tracing::info_span!("job.claim", requested = limit, claimed = tracing::field::Empty);
+        async {
+            let jobs = self.jobs.claim(limit, self.settings.lease).await?;
+            tracing::Span::current().record("claimed", jobs.len());
+            metrics::counter!("jobs_claimed_total").increment(jobs.len() as u64);
+            if let Ok(mut tally) = self.tally.lock() {
+                tally.claimed += jobs.len();
+            }
+            Ok(jobs)
+        }
+        .instrument(span)
+        .await
     }
 
     async fn run(&self, job: ClaimedJob) {
-        run_job(&self.pool, &self.completer, &self.settings.retry, job).await;
+        let outcome = run_job(&self.jobs, &self.completer, &self.settings.retry, job).await;
+        if let Ok(mut tally) = self.tally.lock() {
+            tally.record(outcome);
+        }
     }
 
     async fn release(&self, job: ClaimedJob) {
-        let released = async {
-            let mut conn = store::connection(&self.pool).await?;
-            jobs::release(&mut conn, &job).await
-        }
-        .await;
-        if let Err(e) = released {
+        if let Err(e) = self.jobs.release(&job).await {
             tracing::warn!(job_id = job.id, error = %e, "cannot release; its lease will expire");
         }
     }

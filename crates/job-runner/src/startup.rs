@@ -19,6 +19,7 @@ use crate::{http, operations};
 /// Shared state of the HTTP handlers.
 pub(crate) struct ApiState {
     pub(crate) pool: DbPool,
+    pub(crate) jobs: store::jobs::Jobs,
     pub(crate) runner: Runner,
     pub(crate) config: ServeConfig,
 }
@@ -56,7 +57,12 @@ impl Application {
             (config.prune_interval_secs > 0).then(|| Duration::from_secs(config.prune_interval_secs));
         let retention = config.retention.retention();
         let pool_data = web::Data::new(pool.clone());
-        let state = web::Data::new(ApiState { pool: pool.clone(), runner: runner.clone(), config });
+        let state = web::Data::new(ApiState {
+            pool: pool.clone(),
+            jobs: store::jobs::Jobs::new(pool.clone()),
+            runner: runner.clone(),
+            config,
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(telemetry::request_id::middleware))

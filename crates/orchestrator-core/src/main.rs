@@ -94,10 +94,8 @@ async fn replay(conversation_id: i64, database_url: &str) -> anyhow::Result<()> 
         statement_timeout: std::time::Duration::from_secs(30),
     };
     let pool = store::build_pool(database_url, &settings)?;
-    let mut conn = store::connection(&pool).await?;
-    let transcript = store::transcripts::transcript(&mut conn, conversation_id)
-        .await
-        .context("loading the conversation")?;
+    let transcript =
+        store::transcripts::transcript(&pool, conversation_id).await.context("loading the conversation")?;
     anyhow::ensure!(!transcript.is_empty(), "conversation {conversation_id} has no messages");
     let turns: Vec<StoredTurn<'_>> = transcript.iter().map(StoredTurn::from).collect();
     let out = &mut std::io::stdout();
@@ -109,7 +107,7 @@ async fn replay(conversation_id: i64, database_url: &str) -> anyhow::Result<()> 
             "\n#{} {} {}: {}",
             message.id,
             message.received_at.format("%F %T"),
-            message.message_type,
+            message.message_type.as_str(),
             message.text_body.as_deref().unwrap_or("-")
         )?;
         show(out, &result.decision)?;

@@ -23,7 +23,7 @@ pub struct StoredTurn<'a> {
 impl<'a> From<&'a store::transcripts::TranscriptTurn> for StoredTurn<'a> {
     fn from(turn: &'a store::transcripts::TranscriptTurn) -> Self {
         Self {
-            message_type: &turn.inbound.message_type,
+            message_type: turn.inbound.message_type.as_str(),
             text: turn.inbound.text_body.as_deref(),
             received_at: turn.inbound.received_at,
             stored_replies: turn.replies.iter().map(|r| r.body.as_str()).collect(),

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use domain::callback::outbound_callback_data;
 use domain::text_policy::sanitize;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use store::outbound::{self, ClaimedSend, Retried, UncertainPolicy};
-use store::{AsyncPgConnection, DbPool, StoreError};
+use store::outbound::{ClaimedSend, SendFailure, Sends, UncertainPolicy};
+use store::{DbPool, Fenced, Retry, StoreError};
 use telemetry::metrics::Counter;
 use tracing::Instrument;
 use whatsapp::errors::Disposition;
@@ -59,7 +59,7 @@ pub struct SendSettings {
 /// Sends queued replies.
 #[derive(Clone)]
 pub struct Sender {
-    pool: DbPool,
+    sends: Sends,
     client: GraphClient,
     settings: Arc<SendSettings>,
     limiter: Arc<DefaultKeyedRateLimiter<String>>,
@@ -70,7 +70,7 @@ impl Sender {
     pub fn new(pool: DbPool, client: GraphClient, settings: SendSettings) -> Self {
         let rate = NonZeroU32::new(settings.rate_per_second).unwrap_or(NonZeroU32::MIN);
         let limiter = Arc::new(RateLimiter::keyed(Quota::per_second(rate)));
-        Self { pool, client, settings: Arc::new(settings), limiter }
+        Self { sends: Sends::new(pool), client, settings: Arc::new(settings), limiter }
     }
 
     async fn send(&self, send: ClaimedSend) {
@@ -78,11 +78,11 @@ impl Sender {
             "outbound.send",
             outbound_id = send.id,
             outbound_key = send.dedupe_key.as_str(),
-            request_id = send.request_id.as_deref().unwrap_or(""),
+            request_id = send.origin.request_id(),
             conversation_id = send.conversation_id,
-            attempt = send.attempts,
+            attempt = send.lease.attempts,
         );
-        telemetry::propagation::continue_trace(&span, send.traceparent.as_deref());
+        telemetry::propagation::continue_trace(&span, send.origin.traceparent.as_deref());
         async {
             metrics::histogram!("outbound_queue_wait_seconds").record(send.waited_secs);
             if let Err(e) = self.deliver(&send).await {
@@ -96,18 +96,17 @@ impl Sender {
 
     async fn deliver(&self, send: &ClaimedSend) -> Result<(), StoreError> {
         let Some(wa_id) = send.wa_id.as_deref() else {
-            return self.fail(send, None, "the customer has no phone number to send to").await;
+            let failure = SendFailure { code: None, text: "the customer has no phone number to send to" };
+            return self.fail(send, &failure).await;
         };
         if !send.in_service_window {
-            return self
-                .fail(
-                    send,
-                    Some(131047),
-                    "outside the 24-hour customer-service window: not sent (a template is needed)",
-                )
-                .await;
+            let failure = SendFailure {
+                code: Some(131047),
+                text: "outside the 24-hour customer-service window: not sent (a template is needed)",
+            };
+            return self.fail(send, &failure).await;
         }
-        let request_id = send.request_id.as_deref().unwrap_or("");
+        let request_id = send.origin.request_id();
         let sanitized = sanitize(&send.body);
         if sanitized.blocked {
             tracing::warn!(request_id, "Blocked service list");
@@ -130,10 +129,9 @@ impl Sender {
             .instrument(tracing::info_span!("provider.request", request_id))
             .await;
         metrics::histogram!("outbound_send_duration_seconds").record(started.elapsed().as_secs_f64());
-        let mut conn = store::connection(&self.pool).await?;
         match result {
             Ok(wamid) => {
-                if outbound::record_sent(&mut conn, send, &wamid).await? {
+                if self.sends.record_sent(send, &wamid).await?.is_applied() {
                     tracing::info!("outbound sent");
                     metrics::counter!("outbound_sent_total").increment(1);
                 } else {
@@ -141,16 +139,11 @@ impl Sender {
                 }
                 Ok(())
             }
-            Err(error) => self.handle_error(&mut conn, send, &error).await,
+            Err(error) => self.handle_error(send, &error).await,
         }
     }
 
-    async fn handle_error(
-        &self,
-        conn: &mut AsyncPgConnection,
-        send: &ClaimedSend,
-        error: &SendError,
-    ) -> Result<(), StoreError> {
+    async fn handle_error(&self, send: &ClaimedSend, error: &SendError) -> Result<(), StoreError> {
         let code = error.code().and_then(|c| i32::try_from(c).ok());
         let code_label = code.map_or_else(|| "none".to_owned(), |c| c.to_string());
         let outcome = error.outcome();
@@ -161,26 +154,28 @@ impl Sender {
         metrics::counter!("provider_errors_total", "code" => code_label, "disposition" => disposition)
             .increment(1);
         let text = error.to_string();
+        let failure = SendFailure { code, text: &text };
         match outcome {
             Outcome::Uncertain => {
                 tracing::warn!(error = %text, "no answer from the Graph API: the send is uncertain");
                 metrics::counter!("outbound_uncertain_total").increment(1);
-                outbound::mark_uncertain(conn, send, self.settings.uncertain_window, &text).await?;
+                // A status webhook may have settled it already: then there is nothing to mark.
+                let _ = self.sends.mark_uncertain(send, self.settings.uncertain_window, &text).await?;
             }
             Outcome::Failed(Disposition::Transient) => {
-                let backoff = self.settings.retry.delay_after(u32::try_from(send.attempts).unwrap_or(1));
+                let backoff =
+                    self.settings.retry.delay_after(u32::try_from(send.lease.attempts).unwrap_or(1));
                 let delay = error.retry_after().map_or(backoff, |asked| asked.max(backoff));
-                self.retry(conn, send, delay, code, false, &text).await?;
+                self.retry(send, delay, &failure, false).await?;
             }
             Outcome::Failed(Disposition::Throttled) => {
                 let pause = error.retry_after().unwrap_or(self.settings.throttle_pause);
                 tracing::warn!(error = %text, pause_ms = pause.as_millis() as u64, "throughput limit: pausing this business number");
-                outbound::pause_number(conn, &send.phone_number_id, pause, "throughput limit", code).await?;
-                self.retry(conn, send, pause, code, true, &text).await?;
+                let reason = SendFailure { code, text: "throughput limit" };
+                self.sends.pause_number(&send.phone_number_id, pause, &reason).await?;
+                self.retry(send, pause, &failure, true).await?;
             }
-            Outcome::Failed(Disposition::Permanent) => {
-                self.fail_on(conn, send, code, &text).await?;
-            }
+            Outcome::Failed(Disposition::Permanent) => self.fail(send, &failure).await?,
             Outcome::Failed(Disposition::Auth) => {
                 tracing::error!(
                     error = %text,
@@ -188,15 +183,9 @@ impl Sender {
                     "ACCESS TOKEN REJECTED by the Graph API: sending is paused for this business number; \
                      fix WHATSAPP_ACCESS_TOKEN"
                 );
-                outbound::pause_number(
-                    conn,
-                    &send.phone_number_id,
-                    self.settings.auth_pause,
-                    "access token rejected",
-                    code,
-                )
-                .await?;
-                self.fail_on(conn, send, code, &text).await?;
+                let reason = SendFailure { code, text: "access token rejected" };
+                self.sends.pause_number(&send.phone_number_id, self.settings.auth_pause, &reason).await?;
+                self.fail(send, &failure).await?;
             }
         }
         Ok(())
@@ -204,45 +193,36 @@ impl Sender {
 
     async fn retry(
         &self,
-        conn: &mut AsyncPgConnection,
         send: &ClaimedSend,
         delay: Duration,
-        code: Option<i32>,
+        failure: &SendFailure<'_>,
         throttled: bool,
-        text: &str,
     ) -> Result<(), StoreError> {
-        match outbound::retry(conn, send, delay, code, throttled, text).await? {
-            Retried::Requeued => {
+        match self.sends.retry(send, delay, failure, throttled).await? {
+            Fenced::Applied(Retry::Requeued) => {
                 tracing::warn!(
-                    error = text,
+                    error = failure.text,
                     retry_in_ms = delay.as_millis() as u64,
                     "send failed; will retry"
                 );
                 metrics::counter!("outbound_retried_total").increment(1);
             }
-            Retried::Failed => {
-                tracing::error!(error = text, "send failed on its last attempt");
+            Fenced::Applied(Retry::Failed) => {
+                tracing::error!(error = failure.text, "send failed on its last attempt");
                 metrics::counter!("outbound_failed_total").increment(1);
             }
-            Retried::NotOurs => tracing::warn!("the row is no longer ours"),
+            Fenced::LeaseLost => tracing::warn!("the row is no longer ours"),
         }
         Ok(())
     }
 
-    async fn fail(&self, send: &ClaimedSend, code: Option<i32>, text: &str) -> Result<(), StoreError> {
-        let mut conn = store::connection(&self.pool).await?;
-        self.fail_on(&mut conn, send, code, text).await
-    }
-
-    async fn fail_on(
-        &self,
-        conn: &mut AsyncPgConnection,
-        send: &ClaimedSend,
-        code: Option<i32>,
-        text: &str,
-    ) -> Result<(), StoreError> {
-        if outbound::fail(conn, send, code, text).await? {
-            tracing::error!(error = text, error_code = code, "send failed for good; staff notified");
+    async fn fail(&self, send: &ClaimedSend, failure: &SendFailure<'_>) -> Result<(), StoreError> {
+        if self.sends.fail(send, failure).await?.is_applied() {
+            tracing::error!(
+                error = failure.text,
+                error_code = failure.code,
+                "send failed for good; staff notified"
+            );
             metrics::counter!("outbound_failed_total").increment(1);
         }
         Ok(())
@@ -259,10 +239,7 @@ impl Queue for Sender {
     async fn claim(&self, limit: usize) -> Result<Vec<ClaimedSend>, StoreError> {
         let span = tracing::info_span!("outbound.claim", requested = limit);
         async {
-            let mut conn = store::connection(&self.pool).await?;
-            let claimed =
-                outbound::claim(&mut conn, i64::try_from(limit).unwrap_or(i64::MAX), self.settings.lease)
-                    .await?;
+            let claimed = self.sends.claim(limit, self.settings.lease).await?;
             metrics::counter!("outbound_claimed_total").increment(claimed.len() as u64);
             Ok(claimed)
         }
@@ -276,29 +253,15 @@ impl Queue for Sender {
 
     /// A send still in flight at shutdown may have reached Meta: it becomes uncertain.
     async fn release(&self, send: ClaimedSend) {
-        let marked = async {
-            let mut conn = store::connection(&self.pool).await?;
-            outbound::mark_uncertain(
-                &mut conn,
-                &send,
-                self.settings.uncertain_window,
-                "stopped during the send",
-            )
-            .await
-        }
-        .await;
-        if let Err(e) = marked {
+        let marked =
+            self.sends.mark_uncertain(&send, self.settings.uncertain_window, "stopped during the send");
+        if let Err(e) = marked.await {
             tracing::warn!(outbound_id = send.id, error = %e, "cannot mark uncertain; upkeep will");
         }
     }
 
     async fn upkeep(&self) {
-        let done = async {
-            let mut conn = store::connection(&self.pool).await?;
-            outbound::upkeep(&mut conn, self.settings.uncertain_window, self.settings.uncertain_policy).await
-        }
-        .await;
-        match done {
+        match self.sends.upkeep(self.settings.uncertain_window, self.settings.uncertain_policy).await {
             Ok(upkeep) if upkeep.stalled + upkeep.unsettled > 0 => {
                 tracing::warn!(
                     stalled = upkeep.stalled,

@@ -14,65 +14,105 @@
 use std::time::Duration;
 
 use diesel::QueryableByName;
-use diesel::sql_types::{Array, BigInt, Bool, Double, Int4, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
+use domain::conversation::{ConversationState, KnownFields, QuestionKey};
+use domain::webhook::MessageType;
 
-use crate::StoreError;
 use crate::group_commit::{GroupCommitter, GroupWriter};
+use crate::lease::{Fenced, Lease, Origin, Retry};
 use crate::prepared::Prepared;
+use crate::vocab::{JobStatus, LeadStatus, NoticeKind};
+use crate::{DbPool, StoreError, connection};
 
 /// The channel `job-runner` notifies when it writes an outbound message.
 pub const OUTBOUND_MESSAGE_CHANNEL: &str = "outbound_message_queued";
 
 /// A job a runner now holds, with what it needs to run it.
-#[derive(Debug, Clone, Default, QueryableByName)]
+#[derive(Debug, Clone, Default)]
 pub struct ClaimedJob {
     /// `outbound_job.id`.
-    #[diesel(sql_type = BigInt)]
     pub id: i64,
     /// The conversation.
-    #[diesel(sql_type = BigInt)]
     pub conversation_id: i64,
     /// The inbound message it answers.
-    #[diesel(sql_type = BigInt)]
     pub inbound_message_id: i64,
     /// Its wamid.
-    #[diesel(sql_type = Text)]
     pub inbound_provider_message_id: String,
-    /// This attempt's number (1 for the first).
-    #[diesel(sql_type = Int4)]
-    pub attempts: i32,
-    /// Attempts allowed.
-    #[diesel(sql_type = Int4)]
-    pub max_attempts: i32,
-    /// The fence of every later transition.
-    #[diesel(sql_type = SqlUuid)]
-    pub claim_token: Uuid,
-    /// The request id of the webhook delivery.
-    #[diesel(sql_type = Nullable<Text>)]
-    pub request_id: Option<String>,
-    /// The trace to continue.
-    #[diesel(sql_type = Nullable<Text>)]
-    pub traceparent: Option<String>,
-    /// `conversation.known_fields`, as JSON text.
-    #[diesel(sql_type = Text)]
-    pub known_fields: String,
-    /// `conversation.engine_state`, as JSON text.
-    #[diesel(sql_type = Text)]
-    pub engine_state: String,
-    /// `conversation.version` when claimed.
-    #[diesel(sql_type = BigInt)]
+    /// The claim.
+    pub lease: Lease,
+    /// The webhook delivery it came from.
+    pub origin: Origin,
+    /// What the conversation knew when the job was claimed.
+    pub state: ConversationState,
+    /// `conversation.version` when claimed: the result commits only if it is unchanged.
     pub conversation_version: i64,
-    /// `inbound_message.message_type`.
-    #[diesel(sql_type = Text)]
-    pub message_type: String,
-    /// `inbound_message.text_body`.
-    #[diesel(sql_type = Nullable<Text>)]
+    /// The inbound message's type.
+    pub message_type: MessageType,
+    /// What the customer typed or chose.
     pub text_body: Option<String>,
     /// Seconds from the job's creation to this claim.
-    #[diesel(sql_type = Double)]
     pub waited_secs: f64,
+}
+
+/// A claimed job as the claim statement returns it.
+#[derive(QueryableByName)]
+struct ClaimRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    conversation_id: i64,
+    #[diesel(sql_type = BigInt)]
+    inbound_message_id: i64,
+    #[diesel(sql_type = Text)]
+    inbound_provider_message_id: String,
+    #[diesel(embed)]
+    lease: Lease,
+    #[diesel(embed)]
+    origin: Origin,
+    #[diesel(sql_type = Text)]
+    known_fields: String,
+    #[diesel(sql_type = Text)]
+    engine_state: String,
+    #[diesel(sql_type = BigInt)]
+    conversation_version: i64,
+    #[diesel(sql_type = Text)]
+    message_type: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    text_body: Option<String>,
+    #[diesel(sql_type = Double)]
+    waited_secs: f64,
+}
+
+impl From<ClaimRow> for ClaimedJob {
+    fn from(row: ClaimRow) -> Self {
+        let state = ConversationState {
+            known: parse_or_default(&row.known_fields, "known_fields"),
+            engine: parse_or_default(&row.engine_state, "engine_state"),
+        };
+        Self {
+            id: row.id,
+            conversation_id: row.conversation_id,
+            inbound_message_id: row.inbound_message_id,
+            inbound_provider_message_id: row.inbound_provider_message_id,
+            lease: row.lease,
+            origin: row.origin,
+            state,
+            conversation_version: row.conversation_version,
+            message_type: MessageType::from(row.message_type),
+            text_body: row.text_body,
+            waited_secs: row.waited_secs,
+        }
+    }
+}
+
+/// A conversation column that does not parse is read as empty (the conversation starts
+/// over) rather than blocking the customer's every message.
+fn parse_or_default<T: serde::de::DeserializeOwned + Default>(json: &str, column: &str) -> T {
+    serde_json::from_str(json).unwrap_or_else(|e| {
+        tracing::warn!(column, error = %e, "conversation state unreadable; starting from empty");
+        T::default()
+    })
 }
 
 const CLAIM_SQL: &str = "WITH due AS (
@@ -100,34 +140,89 @@ RETURNING j.id, j.conversation_id, j.inbound_message_id, j.inbound_provider_mess
           c.engine_state::text AS engine_state, c.version AS conversation_version, m.message_type, m.text_body,
           EXTRACT(EPOCH FROM now() - j.created_at)::float8 AS waited_secs";
 
-/// Claims up to `limit` due jobs for `lease`: queued jobs whose time has come and running
-/// jobs whose lease expired (counted as a new attempt), only the oldest open job of each
-/// conversation, skipping rows other runners hold.
-pub async fn claim(
-    conn: &mut AsyncPgConnection,
-    limit: i64,
-    lease: Duration,
-) -> Result<Vec<ClaimedJob>, StoreError> {
-    let query = diesel::sql_query(CLAIM_SQL).bind::<BigInt, _>(limit).bind::<Double, _>(lease.as_secs_f64());
-    Ok(Prepared(query).load::<ClaimedJob>(conn).await?)
+/// The `outbound_job` queue, on a pool: every call checks a connection out for itself.
+#[derive(Clone)]
+pub struct Jobs {
+    pool: DbPool,
+}
+
+impl Jobs {
+    /// The queue on `pool`.
+    pub fn new(pool: DbPool) -> Self {
+        Self { pool }
+    }
+
+    /// Claims up to `limit` due jobs for `lease`: queued jobs whose time has come and running
+    /// jobs whose lease expired (counted as a new attempt), only the oldest open job of each
+    /// conversation, skipping rows other runners hold.
+    pub async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<ClaimedJob>, StoreError> {
+        let query = diesel::sql_query(CLAIM_SQL)
+            .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
+            .bind::<Double, _>(lease.as_secs_f64());
+        let rows: Vec<ClaimRow> = Prepared(query).load(&mut *connection(&self.pool).await?).await?;
+        Ok(rows.into_iter().map(ClaimedJob::from).collect())
+    }
+
+    /// Queues the job again after `delay`, or fails it with a `job_failed` notification
+    /// when it has used its attempts. `error` is stored on the row and shown to staff, so
+    /// it must not carry customer data.
+    pub async fn retry(
+        &self,
+        job: &ClaimedJob,
+        delay: Duration,
+        error: &str,
+    ) -> Result<Fenced<Retry>, StoreError> {
+        let query = diesel::sql_query(RETRY_SQL)
+            .bind::<BigInt, _>(job.id)
+            .bind::<SqlUuid, _>(job.lease.claim_token)
+            .bind::<Double, _>(delay.as_secs_f64())
+            .bind::<Text, _>(error);
+        let row: StatusRow = Prepared(query).get_result(&mut *connection(&self.pool).await?).await?;
+        Ok(match row.status {
+            Some(JobStatus::Failed) => Fenced::Applied(Retry::Failed),
+            Some(_) => Fenced::Applied(Retry::Requeued),
+            None => Fenced::LeaseLost,
+        })
+    }
+
+    /// Gives an unstarted or interrupted job back without counting the attempt (shutdown).
+    pub async fn release(&self, job: &ClaimedJob) -> Result<Fenced<()>, StoreError> {
+        let query = diesel::sql_query(RELEASE_SQL)
+            .bind::<BigInt, _>(job.id)
+            .bind::<SqlUuid, _>(job.lease.claim_token);
+        Ok(Fenced::from_rows(Prepared(query).execute(&mut *connection(&self.pool).await?).await?))
+    }
+
+    /// Fails jobs whose worker died during their last attempt (their lease expired and no
+    /// attempt is left), with a notification each. Returns how many.
+    pub async fn rescue_exhausted(&self) -> Result<i64, StoreError> {
+        let query = Prepared(diesel::sql_query(RESCUE_SQL));
+        Ok(query.get_result::<Count>(&mut *connection(&self.pool).await?).await?.n)
+    }
+
+    /// The queue's current figures.
+    pub async fn metrics(&self) -> Result<QueueMetrics, StoreError> {
+        let query = Prepared(diesel::sql_query(METRICS_SQL));
+        Ok(query.get_result(&mut *connection(&self.pool).await?).await?)
+    }
 }
 
 /// A reply to write with a job's result.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewReply {
     /// `{conversationId}:{inboundProviderMessageId}:{questionKey or 'reply'}`.
     pub dedupe_key: String,
-    /// The question it asks (`ASK_NAME`, ...).
-    pub question_key: String,
+    /// The question it asks.
+    pub question_key: QuestionKey,
     /// The exact text to send.
     pub body: String,
 }
 
 /// A notification to raise with a job's result.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewNotification {
-    /// `lead_qualified`, `human_requested`, ...
-    pub kind: String,
+    /// What happened.
+    pub kind: NoticeKind,
     /// Makes it idempotent.
     pub dedupe_key: String,
     /// Title.
@@ -136,43 +231,34 @@ pub struct NewNotification {
     pub body: String,
 }
 
-/// The lead row to write with a job's result.
-#[derive(Debug, Clone, Default)]
-pub struct LeadUpdate {
-    /// `qualified` or `handed_off`.
-    pub status: String,
-    /// Service.
-    pub service: Option<String>,
-    /// Name.
-    pub name: Option<String>,
-    /// Nationality.
-    pub nationality: Option<String>,
-    /// Email.
-    pub email: Option<String>,
-    /// Best time to call.
-    pub best_time_to_call: Option<String>,
-}
-
-/// Everything a finished job writes.
+/// Everything a finished job writes (its `Default` only stands in for a result a
+/// committer lost).
 #[derive(Debug, Clone, Default)]
 pub struct JobResult {
     /// The job, as claimed.
     pub job: ClaimedJob,
     /// The runner's trace, stored on the reply for the sender to continue.
     pub traceparent: Option<String>,
-    /// The new `known_fields` JSON.
-    pub known_fields: String,
-    /// The new `engine_state` JSON.
-    pub engine_state: String,
+    /// The conversation's new state.
+    pub state: ConversationState,
     /// The reply, if any.
     pub reply: Option<NewReply>,
     /// The notification, if any.
     pub notification: Option<NewNotification>,
-    /// The lead, when the conversation leaves qualification.
-    pub lead: Option<LeadUpdate>,
+    /// The lead's status once the conversation has left qualification; the lead row is
+    /// written from `state`'s known fields.
+    pub lead: Option<LeadStatus>,
 }
 
-/// What [`complete`] did with one job.
+impl JobResult {
+    /// A result that writes the job's state back unchanged, with no reply, notice or lead.
+    pub fn unchanged(job: ClaimedJob) -> Self {
+        let state = job.state.clone();
+        Self { job, traceparent: None, state, reply: None, notification: None, lead: None }
+    }
+}
+
+/// What [`complete`] did with one job whose claim still held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Completion {
     /// Committed. `outbound_id` is the new reply row; `None` with a reply means its dedupe
@@ -181,9 +267,6 @@ pub enum Completion {
         /// The new `outbound_message_log.id`.
         outbound_id: Option<i64>,
     },
-    /// The claim is no longer ours (lease expired and another runner took the job): nothing
-    /// was written.
-    LeaseLost,
     /// The conversation changed since the claim: nothing was written.
     ConversationChanged,
     /// Another transaction held the conversation's row, and a group does not wait for one:
@@ -297,59 +380,67 @@ struct CompleteRow {
 /// Commits jobs' results in one statement: for each job, its conversation state (if
 /// unchanged since the claim), reply row (`ON CONFLICT (dedupe_key) DO NOTHING`),
 /// notification, lead, the job marked done, and a wake-up for the sender; or nothing at all
-/// for that job. Returns one [`Completion`] per result, in order. The results must be of
-/// different conversations (claims never hold two jobs of one).
+/// for that job. Returns one fenced [`Completion`] per result, in order. The results must
+/// be of different conversations (claims never hold two jobs of one).
 pub async fn complete(
     conn: &mut AsyncPgConnection,
     results: &[&JobResult],
-) -> Result<Vec<Completion>, StoreError> {
+) -> Result<Vec<Fenced<Completion>>, StoreError> {
     run_complete(conn, COMPLETE_SQL, results).await
+}
+
+/// A state serialised for its `jsonb` column.
+fn json_text<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "{}".to_owned())
 }
 
 async fn run_complete(
     conn: &mut AsyncPgConnection,
     sql: &'static str,
     results: &[&JobResult],
-) -> Result<Vec<Completion>, StoreError> {
+) -> Result<Vec<Fenced<Completion>>, StoreError> {
     let column = |f: &dyn Fn(&JobResult) -> Option<&str>| -> Vec<Option<&str>> {
         results.iter().map(|r| f(r)).collect()
     };
+    let ids = |f: fn(&JobResult) -> i64| -> Vec<i64> { results.iter().map(|r| f(r)).collect() };
+    let known: Vec<String> = results.iter().map(|r| json_text(&r.state.known)).collect();
+    let engine: Vec<String> = results.iter().map(|r| json_text(&r.state.engine)).collect();
     let reply = |f: fn(&NewReply) -> &str| column(&|r| r.reply.as_ref().map(f));
     let notice = |f: fn(&NewNotification) -> &str| column(&|r| r.notification.as_ref().map(f));
-    let lead = |f: fn(&LeadUpdate) -> Option<&str>| column(&|r| r.lead.as_ref().and_then(f));
+    let lead = |f: fn(&KnownFields) -> Option<&str>| column(&|r| r.lead.and_then(|_| f(&r.state.known)));
     let query = diesel::sql_query(sql)
-        .bind::<Array<BigInt>, _>(results.iter().map(|r| r.job.id).collect::<Vec<_>>())
-        .bind::<Array<SqlUuid>, _>(results.iter().map(|r| r.job.claim_token).collect::<Vec<_>>())
-        .bind::<Array<BigInt>, _>(results.iter().map(|r| r.job.conversation_id).collect::<Vec<_>>())
-        .bind::<Array<BigInt>, _>(results.iter().map(|r| r.job.conversation_version).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(column(&|r| Some(&r.known_fields)))
-        .bind::<Array<Nullable<Text>>, _>(column(&|r| Some(&r.engine_state)))
+        .bind::<Array<BigInt>, _>(ids(|r| r.job.id))
+        .bind::<Array<SqlUuid>, _>(results.iter().map(|r| r.job.lease.claim_token).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(ids(|r| r.job.conversation_id))
+        .bind::<Array<BigInt>, _>(ids(|r| r.job.conversation_version))
+        .bind::<Array<Text>, _>(&known)
+        .bind::<Array<Text>, _>(&engine)
         .bind::<Array<Nullable<Text>>, _>(reply(|r| &r.dedupe_key))
-        .bind::<Array<Nullable<Text>>, _>(reply(|r| &r.question_key))
+        .bind::<Array<Nullable<Text>>, _>(reply(|r| r.question_key.as_str()))
         .bind::<Array<Nullable<Text>>, _>(reply(|r| &r.body))
         .bind::<Array<Nullable<Text>>, _>(column(&|r| Some(&r.job.inbound_provider_message_id)))
-        .bind::<Array<Nullable<Text>>, _>(column(&|r| r.job.request_id.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(column(&|r| r.job.origin.request_id.as_deref()))
         .bind::<Array<Nullable<Text>>, _>(column(&|r| {
-            r.traceparent.as_deref().or(r.job.traceparent.as_deref())
+            r.traceparent.as_deref().or(r.job.origin.traceparent.as_deref())
         }))
-        .bind::<Array<Nullable<Text>>, _>(notice(|n| &n.kind))
+        .bind::<Array<Nullable<Text>>, _>(notice(|n| n.kind.as_str()))
         .bind::<Array<Nullable<Text>>, _>(notice(|n| &n.dedupe_key))
         .bind::<Array<Nullable<Text>>, _>(notice(|n| &n.title))
         .bind::<Array<Nullable<Text>>, _>(notice(|n| &n.body))
-        .bind::<Array<Nullable<Text>>, _>(column(&|r| r.lead.as_ref().map(|l| l.status.as_str())))
-        .bind::<Array<Nullable<Text>>, _>(lead(|l| l.service.as_deref()))
-        .bind::<Array<Nullable<Text>>, _>(lead(|l| l.name.as_deref()))
-        .bind::<Array<Nullable<Text>>, _>(lead(|l| l.nationality.as_deref()))
-        .bind::<Array<Nullable<Text>>, _>(lead(|l| l.email.as_deref()))
-        .bind::<Array<Nullable<Text>>, _>(lead(|l| l.best_time_to_call.as_deref()));
+        .bind::<Array<Nullable<Text>>, _>(column(&|r| r.lead.map(LeadStatus::as_str)))
+        .bind::<Array<Nullable<Text>>, _>(lead(|k| k.service.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(lead(|k| k.name.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(lead(|k| k.nationality.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(lead(|k| k.email.as_deref()))
+        .bind::<Array<Nullable<Text>>, _>(lead(|k| k.best_time_to_call.as_deref()));
     let rows = Prepared(query).load::<CompleteRow>(conn).await?;
     Ok(rows
         .into_iter()
         .map(|row| match (row.held, row.locked, row.done) {
-            (false, _, _) => Completion::LeaseLost,
-            (true, false, _) => Completion::Busy,
-            (true, true, false) => Completion::ConversationChanged,
-            (true, true, true) => Completion::Done { outbound_id: row.outbound_id },
+            (false, _, _) => Fenced::LeaseLost,
+            (true, false, _) => Fenced::Applied(Completion::Busy),
+            (true, true, false) => Fenced::Applied(Completion::ConversationChanged),
+            (true, true, true) => Fenced::Applied(Completion::Done { outbound_id: row.outbound_id }),
         })
         .collect())
 }
@@ -364,7 +455,7 @@ pub type Completer = GroupCommitter<CompletionWriter>;
 
 impl GroupWriter for CompletionWriter {
     type Item = JobResult;
-    type Outcome = Completion;
+    type Outcome = Fenced<Completion>;
     const MAX_GROUP: usize = 64;
     const NAME: &'static str = "job_results";
 
@@ -372,26 +463,15 @@ impl GroupWriter for CompletionWriter {
         &self,
         conn: &mut AsyncPgConnection,
         results: &[(&JobResult, &tracing::Span)],
-    ) -> Result<Vec<Completion>, StoreError> {
+    ) -> Result<Vec<Fenced<Completion>>, StoreError> {
         let results: Vec<&JobResult> = results.iter().map(|(r, _)| *r).collect();
         let sql = if results.len() == 1 { COMPLETE_SQL } else { COMPLETE_GROUP_SQL };
         run_complete(conn, sql, &results).await
     }
 
-    fn write_alone_instead(outcome: &Completion) -> bool {
-        *outcome == Completion::Busy
+    fn write_alone_instead(outcome: &Fenced<Completion>) -> bool {
+        *outcome == Fenced::Applied(Completion::Busy)
     }
-}
-
-/// What [`retry`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
-    /// Queued again, to run after the delay.
-    Requeued,
-    /// That was the last attempt: the job is `failed` and staff are notified.
-    Failed,
-    /// The claim is no longer ours: nothing was written.
-    LeaseLost,
 }
 
 const RETRY_SQL: &str = "WITH updated AS (
@@ -414,40 +494,12 @@ SELECT (SELECT status FROM updated) AS status";
 #[derive(QueryableByName)]
 struct StatusRow {
     #[diesel(sql_type = Nullable<Text>)]
-    status: Option<String>,
-}
-
-/// Queues the job again after `delay`, or fails it with a `job_failed` notification when
-/// it has used its attempts. `error` is stored on the row and shown to staff, so it must
-/// not carry customer data.
-pub async fn retry(
-    conn: &mut AsyncPgConnection,
-    job: &ClaimedJob,
-    delay: Duration,
-    error: &str,
-) -> Result<Retry, StoreError> {
-    let query = diesel::sql_query(RETRY_SQL)
-        .bind::<BigInt, _>(job.id)
-        .bind::<SqlUuid, _>(job.claim_token)
-        .bind::<Double, _>(delay.as_secs_f64())
-        .bind::<Text, _>(error);
-    let row = Prepared(query).get_result::<StatusRow>(conn).await?;
-    Ok(match row.status.as_deref() {
-        Some("failed") => Retry::Failed,
-        Some(_) => Retry::Requeued,
-        None => Retry::LeaseLost,
-    })
+    status: Option<JobStatus>,
 }
 
 const RELEASE_SQL: &str = "UPDATE outbound_job
     SET status = 'queued', attempts = attempts - 1, run_at = now(), claim_token = NULL, lease_until = NULL
     WHERE id = $1 AND claim_token = $2 AND status = 'running'";
-
-/// Gives an unstarted or interrupted job back without counting the attempt (shutdown).
-pub async fn release(conn: &mut AsyncPgConnection, job: &ClaimedJob) -> Result<bool, StoreError> {
-    let query = diesel::sql_query(RELEASE_SQL).bind::<BigInt, _>(job.id).bind::<SqlUuid, _>(job.claim_token);
-    Ok(Prepared(query).execute(conn).await? == 1)
-}
 
 const RESCUE_SQL: &str = "WITH expired AS (
     UPDATE outbound_job
@@ -468,12 +520,6 @@ SELECT count(*) AS n FROM expired";
 struct Count {
     #[diesel(sql_type = BigInt)]
     n: i64,
-}
-
-/// Fails jobs whose worker died during their last attempt (their lease expired and no
-/// attempt is left), with a notification each. Returns how many.
-pub async fn rescue_exhausted(conn: &mut AsyncPgConnection) -> Result<i64, StoreError> {
-    Ok(Prepared(diesel::sql_query(RESCUE_SQL)).get_result::<Count>(conn).await?.n)
 }
 
 /// The queue at a glance, for `/api/jobs/metrics` and dashboards.
@@ -514,8 +560,3 @@ SELECT (SELECT count(*) FROM outbound_job WHERE status = 'queued') AS queued,
        (SELECT (count(*) FILTER (WHERE status = 'done'))::float8 / NULLIF(count(*), 0) FROM recent) AS success_rate,
        (SELECT EXTRACT(EPOCH FROM now() - min(created_at))::float8 FROM outbound_job WHERE status = 'queued')
            AS oldest_queued_age_secs";
-
-/// The queue's current figures.
-pub async fn metrics(conn: &mut AsyncPgConnection) -> Result<QueueMetrics, StoreError> {
-    Ok(Prepared(diesel::sql_query(METRICS_SQL)).get_result::<QueueMetrics>(conn).await?)
-}

@@ -8,6 +8,7 @@ mod error;
 pub mod group_commit;
 pub mod ingest;
 pub mod jobs;
+pub mod lease;
 pub mod listen;
 pub mod maintenance;
 pub mod migrations;
@@ -18,11 +19,14 @@ mod prepared;
 pub mod redrive;
 pub mod schema;
 pub mod transcripts;
+pub mod vocab;
 
 pub use connect::Connector;
 pub use diesel_async::AsyncPgConnection;
 pub use error::StoreError;
+pub use lease::{Fenced, Lease, Origin, Retry};
 pub use pool::{DbArgs, DbPool, PoolSettings, PooledConnection, build_pool, connection};
+pub use vocab::{JobStatus, LeadStatus, NoticeKind, SendStatus};
 
 /// The channel `webhook-ingest` notifies when it enqueues an `outbound_job`.
 pub const OUTBOUND_JOB_CHANNEL: &str = "outbound_job_queued";

@@ -11,8 +11,8 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Double, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::StoreError;
 use crate::prepared::Prepared;
+use crate::{DbPool, StoreError, connection};
 
 /// Rows deleted by one statement; small enough to hold row locks only briefly.
 const PRUNE_BATCH: i64 = 5_000;
@@ -48,9 +48,10 @@ pub struct Pruned {
 
 /// Deletes finished jobs and status events older than `retention`, batch by batch. Each
 /// table is pruned even when the other fails; the first error is returned.
-pub async fn prune(conn: &mut AsyncPgConnection, retention: Retention) -> Result<Pruned, StoreError> {
-    let jobs = delete_in_batches(conn, PRUNE_JOBS_SQL, retention.done_jobs).await;
-    let status_events = delete_in_batches(conn, PRUNE_STATUS_EVENTS_SQL, retention.status_events).await;
+pub async fn prune(pool: &DbPool, retention: Retention) -> Result<Pruned, StoreError> {
+    let mut conn = connection(pool).await?;
+    let jobs = delete_in_batches(&mut conn, PRUNE_JOBS_SQL, retention.done_jobs).await;
+    let status_events = delete_in_batches(&mut conn, PRUNE_STATUS_EVENTS_SQL, retention.status_events).await;
     Ok(Pruned { jobs: jobs?, status_events: status_events? })
 }
 
@@ -136,8 +137,9 @@ pub struct QueueDepth {
 }
 
 /// How many items of `queue` are open, per status, and how late the oldest due one is.
-pub async fn depth(conn: &mut AsyncPgConnection, queue: WorkQueue) -> Result<QueueDepth, StoreError> {
-    let rows = Prepared(diesel::sql_query(queue.depth_sql())).load::<StatusCount>(conn).await?;
+pub async fn depth(pool: &DbPool, queue: WorkQueue) -> Result<QueueDepth, StoreError> {
+    let query = Prepared(diesel::sql_query(queue.depth_sql()));
+    let rows: Vec<StatusCount> = query.load(&mut *connection(pool).await?).await?;
     let count_of = |status: &str| rows.iter().find(|r| r.status == status).map_or(0, |r| r.n);
     Ok(QueueDepth {
         by_status: queue.open_statuses().iter().map(|s| (*s, count_of(s))).collect(),

@@ -68,8 +68,8 @@ pub async fn pending_count(conn: &mut AsyncPgConnection) -> Result<usize, StoreE
 }
 
 /// Fails with [`StoreError::PendingMigrations`] when the database is behind this binary.
-pub async fn ensure_current(conn: &mut AsyncPgConnection) -> Result<(), StoreError> {
-    match pending_count(conn).await? {
+pub async fn ensure_current(pool: &crate::DbPool) -> Result<(), StoreError> {
+    match pending_count(&mut *crate::connection(pool).await?).await? {
         0 => Ok(()),
         n => Err(StoreError::PendingMigrations(n)),
     }
@@ -79,12 +79,7 @@ pub async fn ensure_current(conn: &mut AsyncPgConnection) -> Result<(), StoreErr
 /// migrations; an unreachable database is only logged (the service answers "unavailable"
 /// until it is back, and recovers by itself).
 pub async fn refuse_if_behind(pool: &crate::DbPool) -> Result<(), StoreError> {
-    let checked = async {
-        let mut conn = crate::connection(pool).await?;
-        ensure_current(&mut conn).await
-    }
-    .await;
-    match checked {
+    match ensure_current(pool).await {
         Err(StoreError::Unavailable(reason)) => {
             tracing::warn!(%reason, "database unreachable at start; waiting for it");
             Ok(())

@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Timestamptz};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
-use crate::StoreError;
 use crate::schema::notification;
+use crate::{DbPool, NoticeKind, StoreError, connection};
 
 /// A notification as staff see it.
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
@@ -14,8 +14,8 @@ use crate::schema::notification;
 pub struct Notification {
     /// Id.
     pub id: i64,
-    /// `lead_qualified`, `human_requested`, `job_failed`, `outbound_failed`, ...
-    pub kind: String,
+    /// What happened.
+    pub kind: NoticeKind,
     /// The conversation it is about.
     pub conversation_id: Option<i64>,
     /// Title.
@@ -40,11 +40,7 @@ pub struct Filter {
 }
 
 /// The newest notifications first, at most `limit`.
-pub async fn list(
-    conn: &mut AsyncPgConnection,
-    filter: Filter,
-    limit: i64,
-) -> Result<Vec<Notification>, StoreError> {
+pub async fn list(pool: &DbPool, filter: Filter, limit: i64) -> Result<Vec<Notification>, StoreError> {
     let mut query = notification::table.select(Notification::as_select()).into_boxed();
     if !filter.include_read {
         query = query.filter(notification::read_at.is_null());
@@ -54,24 +50,24 @@ pub async fn list(
             notification::snoozed_until.is_null().or(notification::snoozed_until.le(diesel::dsl::now)),
         );
     }
-    Ok(query.order(notification::id.desc()).limit(limit).load(conn).await?)
+    Ok(query.order(notification::id.desc()).limit(limit).load(&mut *connection(pool).await?).await?)
 }
 
 /// Hides a notification until `until`. False when there is no such notification.
-pub async fn snooze(conn: &mut AsyncPgConnection, id: i64, until: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn snooze(pool: &DbPool, id: i64, until: DateTime<Utc>) -> Result<bool, StoreError> {
     let updated = diesel::update(notification::table.find(id))
         .set(notification::snoozed_until.eq(until))
-        .execute(conn)
+        .execute(&mut *connection(pool).await?)
         .await?;
     Ok(updated == 1)
 }
 
 /// Marks a notification read (once; the first time is kept). False when there is no such
 /// notification.
-pub async fn mark_read(conn: &mut AsyncPgConnection, id: i64) -> Result<bool, StoreError> {
+pub async fn mark_read(pool: &DbPool, id: i64) -> Result<bool, StoreError> {
     let updated = diesel::update(notification::table.find(id))
         .set(notification::read_at.eq(diesel::dsl::sql::<Nullable<Timestamptz>>("COALESCE(read_at, now())")))
-        .execute(conn)
+        .execute(&mut *connection(pool).await?)
         .await?;
     Ok(updated == 1)
 }

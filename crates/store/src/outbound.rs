@@ -10,11 +10,12 @@ use std::time::Duration;
 
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Bool, Double, Int4, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
+use diesel_async::RunQueryDsl;
 
-use crate::StoreError;
+use crate::lease::{Fenced, Lease, Origin, Retry};
 use crate::prepared::Prepared;
+use crate::vocab::SendStatus;
+use crate::{DbPool, StoreError, connection};
 
 /// A reply a sender now holds, with what it needs to send it.
 #[derive(Debug, Clone, QueryableByName)]
@@ -34,21 +35,12 @@ pub struct ClaimedSend {
     /// The inbound message answered.
     #[diesel(sql_type = Nullable<Text>)]
     pub reply_to_provider_message_id: Option<String>,
-    /// This attempt's number.
-    #[diesel(sql_type = Int4)]
-    pub attempts: i32,
-    /// Attempts allowed.
-    #[diesel(sql_type = Int4)]
-    pub max_attempts: i32,
-    /// The fence of every later transition.
-    #[diesel(sql_type = SqlUuid)]
-    pub claim_token: Uuid,
-    /// The request id of the inbound webhook.
-    #[diesel(sql_type = Nullable<Text>)]
-    pub request_id: Option<String>,
-    /// The trace to continue.
-    #[diesel(sql_type = Nullable<Text>)]
-    pub traceparent: Option<String>,
+    /// The claim.
+    #[diesel(embed)]
+    pub lease: Lease,
+    /// The webhook delivery it answers.
+    #[diesel(embed)]
+    pub origin: Origin,
     /// The business number.
     #[diesel(sql_type = Text)]
     pub phone_number_id: String,
@@ -87,14 +79,124 @@ RETURNING o.id, o.conversation_id, o.dedupe_key, o.body, o.reply_to_provider_mes
           COALESCE(c.last_inbound_at > now() - interval '24 hours', false) AS in_service_window,
           EXTRACT(EPOCH FROM now() - o.created_at)::float8 AS waited_secs";
 
-/// Claims up to `limit` queued replies for `lease` (the lease must outlast the HTTP call).
-pub async fn claim(
-    conn: &mut AsyncPgConnection,
-    limit: i64,
-    lease: Duration,
-) -> Result<Vec<ClaimedSend>, StoreError> {
-    let query = diesel::sql_query(CLAIM_SQL).bind::<BigInt, _>(limit).bind::<Double, _>(lease.as_secs_f64());
-    Ok(Prepared(query).load::<ClaimedSend>(conn).await?)
+/// The send queue, on a pool: every call checks a connection out for itself.
+#[derive(Clone)]
+pub struct Sends {
+    pool: DbPool,
+}
+
+impl Sends {
+    /// The queue on `pool`.
+    pub fn new(pool: DbPool) -> Self {
+        Self { pool }
+    }
+
+    /// Claims up to `limit` queued replies for `lease` (the lease must outlast the HTTP call).
+    pub async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<ClaimedSend>, StoreError> {
+        let query = diesel::sql_query(CLAIM_SQL)
+            .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
+            .bind::<Double, _>(lease.as_secs_f64());
+        Ok(Prepared(query).load(&mut *connection(&self.pool).await?).await?)
+    }
+
+    /// Records that Meta accepted the send as `wamid`. A status webhook may already have
+    /// moved the row further; it is never moved back. `LeaseLost` when another sender holds
+    /// the row now.
+    pub async fn record_sent(&self, send: &ClaimedSend, wamid: &str) -> Result<Fenced<()>, StoreError> {
+        let query = diesel::sql_query(SENT_SQL)
+            .bind::<BigInt, _>(send.id)
+            .bind::<SqlUuid, _>(send.lease.claim_token)
+            .bind::<Text, _>(wamid);
+        let changed: Changed = Prepared(query).get_result(&mut *connection(&self.pool).await?).await?;
+        Ok(Fenced::from_rows(usize::from(changed.n == 1)))
+    }
+
+    /// Queues the send again after `delay`. A throttled send does not use up an attempt;
+    /// any other failure on the last attempt fails the row with an `outbound_failed`
+    /// notification. `error.text` is shown to staff and must not carry customer data.
+    pub async fn retry(
+        &self,
+        send: &ClaimedSend,
+        delay: Duration,
+        error: &SendFailure<'_>,
+        throttled: bool,
+    ) -> Result<Fenced<Retry>, StoreError> {
+        let query = diesel::sql_query(RETRY_SQL)
+            .bind::<BigInt, _>(send.id)
+            .bind::<SqlUuid, _>(send.lease.claim_token)
+            .bind::<Double, _>(delay.as_secs_f64())
+            .bind::<Nullable<Int4>, _>(error.code)
+            .bind::<Bool, _>(throttled)
+            .bind::<Text, _>(error.text);
+        let row: NewStatus = Prepared(query).get_result(&mut *connection(&self.pool).await?).await?;
+        Ok(match row.status {
+            Some(SendStatus::Failed) => Fenced::Applied(Retry::Failed),
+            Some(_) => Fenced::Applied(Retry::Requeued),
+            None => Fenced::LeaseLost,
+        })
+    }
+
+    /// Fails the send for good, with an `outbound_failed` notification.
+    pub async fn fail(&self, send: &ClaimedSend, error: &SendFailure<'_>) -> Result<Fenced<()>, StoreError> {
+        let query = diesel::sql_query(FAIL_SQL)
+            .bind::<BigInt, _>(send.id)
+            .bind::<SqlUuid, _>(send.lease.claim_token)
+            .bind::<Nullable<Int4>, _>(error.code)
+            .bind::<Text, _>(error.text);
+        let changed: Changed = Prepared(query).get_result(&mut *connection(&self.pool).await?).await?;
+        Ok(Fenced::from_rows(usize::from(changed.n == 1)))
+    }
+
+    /// Marks a send whose outcome is unknown: settled by a status webhook, or looked at
+    /// again after `window`.
+    pub async fn mark_uncertain(
+        &self,
+        send: &ClaimedSend,
+        window: Duration,
+        reason: &str,
+    ) -> Result<Fenced<()>, StoreError> {
+        let query = diesel::sql_query(UNCERTAIN_SQL)
+            .bind::<BigInt, _>(send.id)
+            .bind::<SqlUuid, _>(send.lease.claim_token)
+            .bind::<Double, _>(window.as_secs_f64())
+            .bind::<Text, _>(reason);
+        Ok(Fenced::from_rows(Prepared(query).execute(&mut *connection(&self.pool).await?).await?))
+    }
+
+    /// Pauses every sender replica for `phone_number_id` for `duration`.
+    pub async fn pause_number(
+        &self,
+        phone_number_id: &str,
+        duration: Duration,
+        error: &SendFailure<'_>,
+    ) -> Result<(), StoreError> {
+        let query = diesel::sql_query(PAUSE_SQL)
+            .bind::<Text, _>(phone_number_id)
+            .bind::<Double, _>(duration.as_secs_f64())
+            .bind::<Text, _>(error.text)
+            .bind::<Nullable<Int4>, _>(error.code);
+        Prepared(query).execute(&mut *connection(&self.pool).await?).await?;
+        Ok(())
+    }
+
+    /// Moves sends whose lease expired mid-send to `uncertain`, and handles uncertain sends
+    /// whose `window` passed without a status webhook by `policy`.
+    pub async fn upkeep(&self, window: Duration, policy: UncertainPolicy) -> Result<Upkeep, StoreError> {
+        let query = diesel::sql_query(UPKEEP_SQL)
+            .bind::<Double, _>(window.as_secs_f64())
+            .bind::<Bool, _>(policy == UncertainPolicy::Hold);
+        Ok(Prepared(query).get_result(&mut *connection(&self.pool).await?).await?)
+    }
+}
+
+/// Why a send did not go through, as stored on its row and shown to staff (never customer
+/// data).
+#[derive(Debug, Clone, Copy)]
+pub struct SendFailure<'a> {
+    /// Meta's error code, if any.
+    pub code: Option<i32>,
+    /// What went wrong.
+    pub text: &'a str,
 }
 
 #[derive(QueryableByName)]
@@ -106,7 +208,7 @@ struct Changed {
 #[derive(QueryableByName)]
 struct NewStatus {
     #[diesel(sql_type = Nullable<Text>)]
-    status: Option<String>,
+    status: Option<SendStatus>,
 }
 
 const SENT_SQL: &str = "WITH updated AS (
@@ -120,20 +222,6 @@ const SENT_SQL: &str = "WITH updated AS (
     RETURNING id
 )
 SELECT count(*) AS n FROM updated";
-
-/// Records that Meta accepted the send as `wamid`. A status webhook may already have moved
-/// the row further; it is never moved back. False when another sender holds the row now.
-pub async fn record_sent(
-    conn: &mut AsyncPgConnection,
-    send: &ClaimedSend,
-    wamid: &str,
-) -> Result<bool, StoreError> {
-    let query = diesel::sql_query(SENT_SQL)
-        .bind::<BigInt, _>(send.id)
-        .bind::<SqlUuid, _>(send.claim_token)
-        .bind::<Text, _>(wamid);
-    Ok(Prepared(query).get_result::<Changed>(conn).await?.n == 1)
-}
 
 const RETRY_SQL: &str = "WITH updated AS (
     UPDATE outbound_message_log
@@ -154,42 +242,6 @@ const RETRY_SQL: &str = "WITH updated AS (
 )
 SELECT (SELECT status FROM updated) AS status";
 
-/// What happened to a send that will be tried again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retried {
-    /// Queued again after the delay.
-    Requeued,
-    /// That was its last attempt: `failed`, staff notified.
-    Failed,
-    /// The row is no longer ours.
-    NotOurs,
-}
-
-/// Queues the send again after `delay`. A `throttled` send does not use up an attempt;
-/// any other failure on the last attempt fails the row with an `outbound_failed`
-/// notification. `error_text` is shown to staff and must not carry customer data.
-pub async fn retry(
-    conn: &mut AsyncPgConnection,
-    send: &ClaimedSend,
-    delay: Duration,
-    error_code: Option<i32>,
-    throttled: bool,
-    error_text: &str,
-) -> Result<Retried, StoreError> {
-    let query = diesel::sql_query(RETRY_SQL)
-        .bind::<BigInt, _>(send.id)
-        .bind::<SqlUuid, _>(send.claim_token)
-        .bind::<Double, _>(delay.as_secs_f64())
-        .bind::<Nullable<Int4>, _>(error_code)
-        .bind::<Bool, _>(throttled)
-        .bind::<Text, _>(error_text);
-    Ok(match Prepared(query).get_result::<NewStatus>(conn).await?.status.as_deref() {
-        Some("failed") => Retried::Failed,
-        Some(_) => Retried::Requeued,
-        None => Retried::NotOurs,
-    })
-}
-
 const FAIL_SQL: &str = "WITH updated AS (
     UPDATE outbound_message_log
     SET status = 'failed', failed_at = clock_timestamp(), error_code = $3, error_text = $4,
@@ -205,74 +257,16 @@ const FAIL_SQL: &str = "WITH updated AS (
 )
 SELECT count(*) AS n FROM updated";
 
-/// Fails the send for good, with an `outbound_failed` notification. False when the row is
-/// no longer ours.
-pub async fn fail(
-    conn: &mut AsyncPgConnection,
-    send: &ClaimedSend,
-    error_code: Option<i32>,
-    error_text: &str,
-) -> Result<bool, StoreError> {
-    let query = diesel::sql_query(FAIL_SQL)
-        .bind::<BigInt, _>(send.id)
-        .bind::<SqlUuid, _>(send.claim_token)
-        .bind::<Nullable<Int4>, _>(error_code)
-        .bind::<Text, _>(error_text);
-    Ok(Prepared(query).get_result::<Changed>(conn).await?.n == 1)
-}
-
 const UNCERTAIN_SQL: &str = "UPDATE outbound_message_log
     SET status = 'uncertain', uncertain_at = clock_timestamp(), run_at = now() + make_interval(secs => $3),
         error_text = $4, claim_token = NULL, lease_until = NULL, updated_at = now()
     WHERE id = $1 AND claim_token = $2 AND status = 'sending'";
-
-/// Marks a send whose outcome is unknown: settled by a status webhook, or looked at again
-/// after `window`.
-pub async fn mark_uncertain(
-    conn: &mut AsyncPgConnection,
-    send: &ClaimedSend,
-    window: Duration,
-    reason: &str,
-) -> Result<bool, StoreError> {
-    let query = diesel::sql_query(UNCERTAIN_SQL)
-        .bind::<BigInt, _>(send.id)
-        .bind::<SqlUuid, _>(send.claim_token)
-        .bind::<Double, _>(window.as_secs_f64())
-        .bind::<Text, _>(reason);
-    Ok(Prepared(query).execute(conn).await? == 1)
-}
 
 const PAUSE_SQL: &str = "INSERT INTO sender_throttle (phone_number_id, paused_until, reason, error_code)
     VALUES ($1, now() + make_interval(secs => $2), $3, $4)
     ON CONFLICT (phone_number_id) DO UPDATE
         SET paused_until = GREATEST(sender_throttle.paused_until, EXCLUDED.paused_until),
             reason = EXCLUDED.reason, error_code = EXCLUDED.error_code, updated_at = now()";
-
-/// Pauses every sender replica for `phone_number_id` for `duration`.
-pub async fn pause_number(
-    conn: &mut AsyncPgConnection,
-    phone_number_id: &str,
-    duration: Duration,
-    reason: &str,
-    error_code: Option<i32>,
-) -> Result<(), StoreError> {
-    let query = diesel::sql_query(PAUSE_SQL)
-        .bind::<Text, _>(phone_number_id)
-        .bind::<Double, _>(duration.as_secs_f64())
-        .bind::<Text, _>(reason)
-        .bind::<Nullable<Int4>, _>(error_code);
-    Prepared(query).execute(conn).await?;
-    Ok(())
-}
-
-/// What to do with an uncertain send when its window passes without a status webhook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UncertainPolicy {
-    /// Send it again (the customer may get it twice, never zero times).
-    Resend,
-    /// Keep it, and tell staff (the customer may get it zero times, never twice).
-    Hold,
-}
 
 const UPKEEP_SQL: &str = "WITH stalled AS (
     UPDATE outbound_message_log
@@ -302,7 +296,16 @@ const UPKEEP_SQL: &str = "WITH stalled AS (
 )
 SELECT (SELECT count(*) FROM stalled) AS stalled, (SELECT count(*) FROM unsettled) AS unsettled";
 
-/// What [`upkeep`] changed.
+/// What to do with an uncertain send when its window passes without a status webhook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UncertainPolicy {
+    /// Send it again (the customer may get it twice, never zero times).
+    Resend,
+    /// Keep it, and tell staff (the customer may get it zero times, never twice).
+    Hold,
+}
+
+/// What [`Sends::upkeep`] changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, QueryableByName)]
 pub struct Upkeep {
     /// Sends whose sender stopped mid-send, now `uncertain`.
@@ -311,17 +314,4 @@ pub struct Upkeep {
     /// Uncertain sends whose window passed without a status: resent or held.
     #[diesel(sql_type = BigInt)]
     pub unsettled: i64,
-}
-
-/// Moves sends whose lease expired mid-send to `uncertain`, and handles uncertain sends
-/// whose `window` passed without a status webhook by `policy`.
-pub async fn upkeep(
-    conn: &mut AsyncPgConnection,
-    window: Duration,
-    policy: UncertainPolicy,
-) -> Result<Upkeep, StoreError> {
-    let query = diesel::sql_query(UPKEEP_SQL)
-        .bind::<Double, _>(window.as_secs_f64())
-        .bind::<Bool, _>(policy == UncertainPolicy::Hold);
-    Ok(Prepared(query).get_result::<Upkeep>(conn).await?)
 }

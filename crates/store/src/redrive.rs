@@ -9,10 +9,12 @@
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Bool, Int4, Nullable, Text, Timestamptz};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
-use crate::StoreError;
+use crate::lease::Origin;
 use crate::prepared::Prepared;
+use crate::vocab::SendStatus;
+use crate::{DbPool, StoreError, connection};
 
 /// A job that used its attempts.
 #[derive(Debug, Clone, QueryableByName, serde::Serialize)]
@@ -29,9 +31,10 @@ pub struct FailedJob {
     /// The last error (never customer data).
     #[diesel(sql_type = Nullable<Text>)]
     pub error: Option<String>,
-    /// The webhook delivery's request id, to find its trace.
-    #[diesel(sql_type = Nullable<Text>)]
-    pub request_id: Option<String>,
+    /// The webhook delivery, to find its trace.
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub origin: Origin,
     /// When it failed.
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub failed_at: Option<DateTime<Utc>>,
@@ -51,7 +54,7 @@ pub struct FailedSend {
     pub dedupe_key: String,
     /// `failed`, or `uncertain` (held).
     #[diesel(sql_type = Text)]
-    pub status: String,
+    pub status: SendStatus,
     /// Meta's error code, if any.
     #[diesel(sql_type = Nullable<Int4>)]
     pub error_code: Option<i32>,
@@ -61,33 +64,36 @@ pub struct FailedSend {
     /// Attempts made.
     #[diesel(sql_type = Int4)]
     pub attempts: i32,
-    /// The webhook delivery's request id, to find its trace.
-    #[diesel(sql_type = Nullable<Text>)]
-    pub request_id: Option<String>,
+    /// The webhook delivery, to find its trace.
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub origin: Origin,
     /// When it last changed.
     #[diesel(sql_type = Timestamptz)]
     pub updated_at: DateTime<Utc>,
 }
 
 const FAILED_JOBS_SQL: &str =
-    "SELECT id, conversation_id, attempts, error, request_id, completed_at AS failed_at
+    "SELECT id, conversation_id, attempts, error, request_id, traceparent, completed_at AS failed_at
     FROM outbound_job WHERE status = 'failed' ORDER BY id DESC LIMIT $1";
 
 /// A held uncertain send waits with `run_at = infinity` (see `outbound::upkeep`).
 const FAILED_SENDS_SQL: &str = "SELECT id, conversation_id, dedupe_key, status, error_code, error_text,
-           attempts, request_id, updated_at
+           attempts, request_id, traceparent, updated_at
     FROM outbound_message_log
     WHERE status = 'failed' OR (status = 'uncertain' AND run_at = 'infinity')
     ORDER BY id DESC LIMIT $1";
 
 /// The newest failed jobs, at most `limit`.
-pub async fn failed_jobs(conn: &mut AsyncPgConnection, limit: i64) -> Result<Vec<FailedJob>, StoreError> {
-    Ok(Prepared(diesel::sql_query(FAILED_JOBS_SQL).bind::<BigInt, _>(limit)).load(conn).await?)
+pub async fn failed_jobs(pool: &DbPool, limit: i64) -> Result<Vec<FailedJob>, StoreError> {
+    let query = Prepared(diesel::sql_query(FAILED_JOBS_SQL).bind::<BigInt, _>(limit));
+    Ok(query.load(&mut *connection(pool).await?).await?)
 }
 
 /// The newest failed or held replies, at most `limit`.
-pub async fn failed_sends(conn: &mut AsyncPgConnection, limit: i64) -> Result<Vec<FailedSend>, StoreError> {
-    Ok(Prepared(diesel::sql_query(FAILED_SENDS_SQL).bind::<BigInt, _>(limit)).load(conn).await?)
+pub async fn failed_sends(pool: &DbPool, limit: i64) -> Result<Vec<FailedSend>, StoreError> {
+    let query = Prepared(diesel::sql_query(FAILED_SENDS_SQL).bind::<BigInt, _>(limit));
+    Ok(query.load(&mut *connection(pool).await?).await?)
 }
 
 /// Which items to re-queue.
@@ -139,29 +145,19 @@ struct Id {
 }
 
 /// Queues the selected failed jobs again with fresh attempts; returns their ids.
-pub async fn requeue_jobs(
-    conn: &mut AsyncPgConnection,
-    which: Selection<'_>,
-) -> Result<Vec<i64>, StoreError> {
-    requeue(conn, REQUEUE_JOBS_SQL, which).await
+pub async fn requeue_jobs(pool: &DbPool, which: Selection<'_>) -> Result<Vec<i64>, StoreError> {
+    requeue(pool, REQUEUE_JOBS_SQL, which).await
 }
 
 /// Queues the selected failed or held replies again with fresh attempts; returns their ids.
 /// A held uncertain reply counts as an uncertain resend: the customer may already have it.
-pub async fn requeue_sends(
-    conn: &mut AsyncPgConnection,
-    which: Selection<'_>,
-) -> Result<Vec<i64>, StoreError> {
-    requeue(conn, REQUEUE_SENDS_SQL, which).await
+pub async fn requeue_sends(pool: &DbPool, which: Selection<'_>) -> Result<Vec<i64>, StoreError> {
+    requeue(pool, REQUEUE_SENDS_SQL, which).await
 }
 
-async fn requeue(
-    conn: &mut AsyncPgConnection,
-    sql: &'static str,
-    which: Selection<'_>,
-) -> Result<Vec<i64>, StoreError> {
+async fn requeue(pool: &DbPool, sql: &'static str, which: Selection<'_>) -> Result<Vec<i64>, StoreError> {
     let (all, ids) = which.bind();
     let query = diesel::sql_query(sql).bind::<Bool, _>(all).bind::<Array<BigInt>, _>(ids);
-    let rows: Vec<Id> = Prepared(query).load(conn).await?;
+    let rows: Vec<Id> = Prepared(query).load(&mut *connection(pool).await?).await?;
     Ok(rows.into_iter().map(|r| r.id).collect())
 }

@@ -2,9 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
-use crate::StoreError;
+use crate::{DbPool, StoreError, connection};
+use domain::webhook::MessageType;
+
+use crate::SendStatus;
 use crate::schema::{inbound_message, outbound_message_log};
 
 /// An inbound message as stored.
@@ -16,7 +19,8 @@ pub struct StoredInbound {
     /// wamid.
     pub provider_message_id: String,
     /// Meta's `type`.
-    pub message_type: String,
+    #[diesel(deserialize_as = String)]
+    pub message_type: MessageType,
     /// What the customer typed or chose.
     pub text_body: Option<String>,
     /// When it arrived.
@@ -36,7 +40,7 @@ pub struct StoredReply {
     /// The text.
     pub body: String,
     /// Delivery status.
-    pub status: String,
+    pub status: SendStatus,
 }
 
 /// An inbound message with the replies stored for it.
@@ -49,10 +53,8 @@ pub struct TranscriptTurn {
 }
 
 /// Every inbound message of a conversation with its replies, oldest first.
-pub async fn transcript(
-    conn: &mut AsyncPgConnection,
-    conversation_id: i64,
-) -> Result<Vec<TranscriptTurn>, StoreError> {
+pub async fn transcript(pool: &DbPool, conversation_id: i64) -> Result<Vec<TranscriptTurn>, StoreError> {
+    let conn = &mut *connection(pool).await?;
     let inbound = inbound_message::table
         .filter(inbound_message::conversation_id.eq(conversation_id))
         .order(inbound_message::id)

@@ -7,10 +7,12 @@
 use std::time::Duration;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use domain::conversation::QuestionKey;
 use futures_util::future::join_all;
+use store::Fenced;
 use store::group_commit::GroupWriter;
 use store::ingest::{DeliveryWriter, InboundRecord, IngestBatch, Ingestor};
-use store::jobs::{self, ClaimedJob, Completer, Completion, CompletionWriter, JobResult, NewReply};
+use store::jobs::{self, ClaimedJob, Completer, Completion, CompletionWriter, JobResult, Jobs, NewReply};
 use testkit::TestDb;
 
 fn delivery(customer: usize, wamid: &str, text: &str) -> IngestBatch {
@@ -94,13 +96,10 @@ fn result_of(job: ClaimedJob) -> JobResult {
     JobResult {
         reply: Some(NewReply {
             dedupe_key: format!("{}:{}:ASK_SERVICE", job.conversation_id, job.inbound_provider_message_id),
-            question_key: "ASK_SERVICE".to_owned(),
+            question_key: QuestionKey::AskService,
             body: "How can I help you today?".to_owned(),
         }),
-        known_fields: "{}".to_owned(),
-        engine_state: "{}".to_owned(),
-        job,
-        ..JobResult::default()
+        ..JobResult::unchanged(job)
     }
 }
 
@@ -112,14 +111,13 @@ async fn job_results_share_commits_and_each_is_fenced_on_its_own() {
         let (_, stored) = ingestor.commit(delivery(customer, &format!("wamid.job.{customer}"), "hi")).await;
         stored.expect("stored");
     }
-    let mut conn = db.connect().await;
-    let claimed = jobs::claim(&mut conn, 100, Duration::from_secs(30)).await.expect("claim");
+    let claimed = Jobs::new(db.pool()).claim(100, Duration::from_secs(30)).await.expect("claim");
     assert_eq!(claimed.len(), 40);
 
     // Two results that must not commit, whatever group they land in: one whose claim was
     // taken over, one whose conversation changed since the claim.
     let mut results: Vec<JobResult> = claimed.into_iter().map(result_of).collect();
-    results[7].job.claim_token = uuid::Uuid::new_v4();
+    results[7].job.lease.claim_token = uuid::Uuid::new_v4();
     results[23].job.conversation_version -= 1;
     let (lost, changed) = (results[7].job.id, results[23].job.id);
 
@@ -127,11 +125,14 @@ async fn job_results_share_commits_and_each_is_fenced_on_its_own() {
     let outcomes = join_all(results.into_iter().map(|r| completer.commit(r))).await;
     for (result, outcome) in &outcomes {
         let expected = match result.job.id {
-            id if id == lost => Completion::LeaseLost,
-            id if id == changed => Completion::ConversationChanged,
+            id if id == lost => Fenced::LeaseLost,
+            id if id == changed => Fenced::Applied(Completion::ConversationChanged),
             _ => {
                 let outcome = outcome.as_ref().expect("completed");
-                assert!(matches!(outcome, Completion::Done { outbound_id: Some(_) }), "{outcome:?}");
+                assert!(
+                    matches!(outcome, Fenced::Applied(Completion::Done { outbound_id: Some(_) })),
+                    "{outcome:?}"
+                );
                 continue;
             }
         };
@@ -160,7 +161,8 @@ async fn a_group_does_not_wait_for_a_conversation_another_transaction_holds() {
             .expect("stored");
     }
     let mut conn = db.connect().await;
-    let results: Vec<JobResult> = jobs::claim(&mut conn, 10, Duration::from_secs(30))
+    let results: Vec<JobResult> = Jobs::new(db.pool())
+        .claim(10, Duration::from_secs(30))
         .await
         .expect("claim")
         .into_iter()
@@ -186,8 +188,12 @@ async fn a_group_does_not_wait_for_a_conversation_another_transaction_holds() {
         .await
         .expect("the group waited for the held conversation")
         .expect("written");
-    assert_eq!(outcomes[0], Completion::Busy, "skipped, nothing written");
-    assert!(matches!(outcomes[1], Completion::Done { outbound_id: Some(_) }), "{:?}", outcomes[1]);
+    assert_eq!(outcomes[0], Fenced::Applied(Completion::Busy), "skipped, nothing written");
+    assert!(
+        matches!(outcomes[1], Fenced::Applied(Completion::Done { outbound_id: Some(_) })),
+        "{:?}",
+        outcomes[1]
+    );
     assert_eq!(count(&db, "SELECT count(*) AS n FROM outbound_job WHERE status = 'done'").await, 1);
 
     // Alone, it waits for the lock like any statement, and commits once it is released.
@@ -200,6 +206,9 @@ async fn a_group_does_not_wait_for_a_conversation_another_transaction_holds() {
     });
     blocker.batch_execute("COMMIT").await.expect("commit");
     let outcome = alone.await.expect("task");
-    assert!(matches!(outcome[..], [Completion::Done { outbound_id: Some(_) }]), "{outcome:?}");
+    assert!(
+        matches!(outcome[..], [Fenced::Applied(Completion::Done { outbound_id: Some(_) })]),
+        "{outcome:?}"
+    );
     assert_eq!(count(&db, "SELECT count(*) AS n FROM outbound_job WHERE status = 'done'").await, 2);
 }

@@ -23,12 +23,7 @@ pub async fn report_queue_depth(pool: DbPool, queue: WorkQueue, stop: Cancellati
             _ = tick.tick() => {}
             () = stop.cancelled() => return,
         }
-        let read = async {
-            let mut conn = store::connection(&pool).await?;
-            maintenance::depth(&mut conn, queue).await
-        }
-        .await;
-        match read {
+        match maintenance::depth(&pool, queue).await {
             Ok(depth) => {
                 for (status, n) in depth.by_status {
                     metrics::gauge!("queue_depth", "queue" => queue.table(), "status" => status)

@@ -46,9 +46,9 @@ pub trait Queue: Clone + Send + Sync + 'static {
 /// How a worker loop runs.
 #[derive(Debug, Clone, Copy)]
 pub struct LoopSettings {
-    /// Items run at once.
+    /// Items run at once (at least 1).
     pub concurrency: usize,
-    /// Most items claimed per query.
+    /// Most items claimed per query (at least 1).
     pub batch_size: usize,
     /// Poll period without wake-ups.
     pub poll_interval: Duration,
@@ -72,33 +72,75 @@ impl Wake {
     }
 }
 
+/// How much a [`run`] may do before it returns by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Most items claimed.
+    pub max_items: usize,
+    /// Return once nothing is due and nothing is in flight, instead of waiting for more.
+    pub until_idle: bool,
+}
+
+impl Budget {
+    /// No limit: run until stopped.
+    pub const UNLIMITED: Self = Self { max_items: usize::MAX, until_idle: false };
+}
+
 /// Runs `queue` until `stop` is cancelled, then finishes or releases in-flight items.
 pub async fn serve<Q: Queue>(queue: Q, settings: LoopSettings, wake: Wake, stop: CancellationToken) {
-    let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    // Without `until_idle` a run never ends with an error.
+    let _ = run(queue, settings, wake, stop, Budget::UNLIMITED).await;
+}
+
+/// Runs `queue` until `stop` is cancelled or `budget` is spent: claims up to the free
+/// concurrency slots, runs each item on its own task, and waits for a wake-up, a finished
+/// item or the poll interval when nothing more is due. Once `stop` is cancelled, in-flight
+/// items get `settings.grace` to finish and those still running are released. Returns how
+/// many items were claimed; a failed claim is retried at the poll interval, except in a run
+/// `until_idle`, which ends with the error once its in-flight items are done.
+pub async fn run<Q: Queue>(
+    queue: Q,
+    settings: LoopSettings,
+    wake: Wake,
+    stop: CancellationToken,
+    budget: Budget,
+) -> Result<usize, StoreError> {
+    let slots = Arc::new(Semaphore::new(settings.concurrency));
     let in_flight: Arc<Mutex<HashMap<i64, Q::Item>>> = Arc::default();
     let mut tasks = JoinSet::new();
     let mut poll = tokio::time::interval(settings.poll_interval);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
+    let mut claimed_total = 0_usize;
+    let mut failure = None;
+    while claimed_total < budget.max_items {
         while tasks.try_join_next().is_some() {}
         let first = tokio::select! {
             permit = slots.clone().acquire_owned() => permit,
             () = stop.cancelled() => break,
         };
         let Ok(first) = first else { break };
+        let wanted = settings.batch_size.min(budget.max_items - claimed_total);
         let mut permits = vec![first];
-        while permits.len() < settings.batch_size.max(1) {
+        while permits.len() < wanted {
             match slots.clone().try_acquire_owned() {
                 Ok(permit) => permits.push(permit),
                 Err(_) => break,
             }
         }
         let wanted = permits.len();
-        let items = queue.claim(wanted).await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot claim work; trying again after the poll interval");
-            Vec::new()
-        });
+        let items = match queue.claim(wanted).await {
+            Ok(items) => items,
+            Err(e) if budget.until_idle => {
+                failure = Some(e);
+                break;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot claim work; trying again after the poll interval");
+                Vec::new()
+            }
+        };
         let claimed = items.len();
+        claimed_total += claimed;
         for (item, permit) in items.into_iter().zip(permits) {
             let id = Q::id(&item);
             if let Ok(mut map) = in_flight.lock() {
@@ -114,11 +156,36 @@ pub async fn serve<Q: Queue>(queue: Q, settings: LoopSettings, wake: Wake, stop:
             });
         }
         if claimed < wanted {
+            if budget.until_idle && tasks.is_empty() {
+                break;
+            }
             tokio::select! {
                 () = wake.woken() => {}
+                // A finished item can make the next item of its group due.
+                Some(_) = tasks.join_next(), if budget.until_idle => {}
                 _ = poll.tick() => queue.upkeep().await,
                 () = stop.cancelled() => break,
             }
+        }
+    }
+    finish(&queue, &settings, &mut tasks, &in_flight, &stop).await;
+    failure.map_or(Ok(claimed_total), Err)
+}
+
+/// Waits for in-flight items: without limit when the run ended by itself, for the grace
+/// period after a stop, then releases the items still running.
+async fn finish<Q: Queue>(
+    queue: &Q,
+    settings: &LoopSettings,
+    tasks: &mut JoinSet<()>,
+    in_flight: &Mutex<HashMap<i64, Q::Item>>,
+    stop: &CancellationToken,
+) {
+    if !stop.is_cancelled() {
+        let all_done = async { while tasks.join_next().await.is_some() {} };
+        tokio::select! {
+            () = all_done => return,
+            () = stop.cancelled() => {}
         }
     }
     tracing::info!(in_flight = tasks.len(), "stopped claiming; finishing in-flight work");

@@ -1,10 +1,36 @@
-//! The operator HTTP API of `job-runner serve`.
+//! The operator HTTP API of `job-runner serve`. Every endpoint takes its token first (see
+//! [`http_kit::Authorized`]) and answers failures as [`http_kit::ApiError`].
 
 mod jobs;
 mod notifications;
 mod redrive;
 
-use actix_web::web;
+use actix_web::{HttpRequest, web};
+use domain::Secret;
+use http_kit::{Authorized, RequiredToken};
+
+use crate::startup::ApiState;
+
+/// `JOB_RUNNER_TOKEN`: every operator endpoint but the cron one.
+pub(crate) struct RunnerToken;
+
+impl RequiredToken for RunnerToken {
+    fn expected(req: &HttpRequest) -> Option<Secret> {
+        req.app_data::<web::Data<ApiState>>()?.config.runner_token.clone()
+    }
+}
+
+/// `CRON_SECRET`: the endpoint an external scheduler calls.
+pub(crate) struct CronSecret;
+
+impl RequiredToken for CronSecret {
+    fn expected(req: &HttpRequest) -> Option<Secret> {
+        req.app_data::<web::Data<ApiState>>()?.config.cron_secret.clone()
+    }
+}
+
+/// A request that carried `JOB_RUNNER_TOKEN`.
+pub(crate) type Operator = Authorized<RunnerToken>;
 
 /// Mounts every route.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -22,16 +48,4 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/notifications", web::get().to(notifications::list))
         .route("/api/notifications/{id}/snooze", web::post().to(notifications::snooze))
         .route("/api/notifications/{id}/read", web::post().to(notifications::read));
-}
-
-/// 503 for an unreachable database, an opaque 500 otherwise.
-fn store_error(e: &store::StoreError) -> actix_web::HttpResponse {
-    let body = serde_json::json!({ "error": if e.is_unavailable() { "temporarily unavailable" } else { "internal error" } });
-    if e.is_unavailable() {
-        tracing::warn!(error = %e, "database unavailable");
-        actix_web::HttpResponse::ServiceUnavailable().insert_header(("Retry-After", "5")).json(body)
-    } else {
-        tracing::error!(error = %e, "request failed");
-        actix_web::HttpResponse::InternalServerError().json(body)
-    }
 }

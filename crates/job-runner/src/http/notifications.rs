@@ -1,12 +1,13 @@
 //! Staff notifications: list, snooze, mark read (`JOB_RUNNER_TOKEN`).
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::{Duration, Utc};
+use http_kit::ApiError;
 use serde::Deserialize;
 use serde_json::json;
 use store::notifications::{self, Filter};
 
-use super::store_error;
+use super::Operator;
 use crate::startup::ApiState;
 
 /// `GET /api/notifications` query.
@@ -22,24 +23,14 @@ pub(crate) struct ListQuery {
 /// `GET /api/notifications?all=true&limit=N`: unread and not snoozed, newest first (all of
 /// them with `all=true`).
 pub(crate) async fn list(
-    req: HttpRequest,
+    _: Operator,
     state: web::Data<ApiState>,
     query: web::Query<ListQuery>,
-) -> HttpResponse {
-    if let Err(refused) = http_kit::auth::require(&req, state.config.runner_token.as_ref()) {
-        return refused;
-    }
+) -> Result<HttpResponse, ApiError> {
     let filter = Filter { include_read: query.all, include_snoozed: query.all };
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
-    let listed = async {
-        let mut conn = store::connection(&state.pool).await?;
-        notifications::list(&mut conn, filter, limit).await
-    }
-    .await;
-    match listed {
-        Ok(items) => HttpResponse::Ok().json(json!({ "notifications": items })),
-        Err(e) => store_error(&e),
-    }
+    let items = notifications::list(&state.pool, filter, limit).await?;
+    Ok(HttpResponse::Ok().json(json!({ "notifications": items })))
 }
 
 /// `POST /api/notifications/{id}/snooze` query.
@@ -51,40 +42,26 @@ pub(crate) struct SnoozeQuery {
 
 /// `POST /api/notifications/{id}/snooze?minutes=N`.
 pub(crate) async fn snooze(
-    req: HttpRequest,
+    _: Operator,
     state: web::Data<ApiState>,
     id: web::Path<i64>,
     query: web::Query<SnoozeQuery>,
-) -> HttpResponse {
-    if let Err(refused) = http_kit::auth::require(&req, state.config.runner_token.as_ref()) {
-        return refused;
-    }
+) -> Result<HttpResponse, ApiError> {
     let until = Utc::now() + Duration::minutes(query.minutes.unwrap_or(60).clamp(1, 7 * 24 * 60));
-    let snoozed = async {
-        let mut conn = store::connection(&state.pool).await?;
-        notifications::snooze(&mut conn, *id, until).await
+    if !notifications::snooze(&state.pool, *id, until).await? {
+        return Err(ApiError::NotFound("no such notification"));
     }
-    .await;
-    match snoozed {
-        Ok(true) => HttpResponse::Ok().json(json!({ "id": *id, "snoozed_until": until })),
-        Ok(false) => HttpResponse::NotFound().json(json!({ "error": "no such notification" })),
-        Err(e) => store_error(&e),
-    }
+    Ok(HttpResponse::Ok().json(json!({ "id": *id, "snoozed_until": until })))
 }
 
 /// `POST /api/notifications/{id}/read`.
-pub(crate) async fn read(req: HttpRequest, state: web::Data<ApiState>, id: web::Path<i64>) -> HttpResponse {
-    if let Err(refused) = http_kit::auth::require(&req, state.config.runner_token.as_ref()) {
-        return refused;
+pub(crate) async fn read(
+    _: Operator,
+    state: web::Data<ApiState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    if !notifications::mark_read(&state.pool, *id).await? {
+        return Err(ApiError::NotFound("no such notification"));
     }
-    let marked = async {
-        let mut conn = store::connection(&state.pool).await?;
-        notifications::mark_read(&mut conn, *id).await
-    }
-    .await;
-    match marked {
-        Ok(true) => HttpResponse::Ok().json(json!({ "id": *id, "read": true })),
-        Ok(false) => HttpResponse::NotFound().json(json!({ "error": "no such notification" })),
-        Err(e) => store_error(&e),
-    }
+    Ok(HttpResponse::Ok().json(json!({ "id": *id, "read": true })))
 }

@@ -1,11 +1,12 @@
 //! What failed, and queueing it again (`JOB_RUNNER_TOKEN`).
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
+use http_kit::ApiError;
 use serde::Deserialize;
 use serde_json::json;
 use store::redrive::Selection;
 
-use super::store_error;
+use super::Operator;
 use crate::operations;
 use crate::startup::ApiState;
 
@@ -18,52 +19,40 @@ pub(crate) struct FailedQuery {
 
 /// `GET /api/jobs/failed?limit=N`: failed jobs and failed or held replies, newest first.
 pub(crate) async fn list(
-    req: HttpRequest,
+    _: Operator,
     state: web::Data<ApiState>,
     query: web::Query<FailedQuery>,
-) -> HttpResponse {
-    if let Err(refused) = http_kit::auth::require(&req, state.config.runner_token.as_ref()) {
-        return refused;
-    }
-    match operations::failed(&state.pool, query.limit.unwrap_or(50).clamp(1, 500)).await {
-        Ok(items) => HttpResponse::Ok().json(items),
-        Err(e) => store_error(&e),
-    }
+) -> Result<HttpResponse, ApiError> {
+    let items = operations::failed(&state.pool, query.limit.unwrap_or(50).clamp(1, 500)).await?;
+    Ok(HttpResponse::Ok().json(items))
 }
 
 /// `POST /api/jobs/{id}/requeue`: runs a failed job again with fresh attempts.
 pub(crate) async fn requeue_job(
-    req: HttpRequest,
+    _: Operator,
     state: web::Data<ApiState>,
     id: web::Path<i64>,
-) -> HttpResponse {
-    if let Err(refused) = http_kit::auth::require(&req, state.config.runner_token.as_ref()) {
-        return refused;
-    }
+) -> Result<HttpResponse, ApiError> {
     let ids = [*id];
-    answer(operations::requeue(&state.pool, Some(Selection::Ids(&ids)), None).await.map(|r| r.jobs), *id)
+    let requeued = operations::requeue(&state.pool, Some(Selection::Ids(&ids)), None).await?;
+    answer(&requeued.jobs, *id)
 }
 
 /// `POST /api/outbound/{id}/requeue`: sends a failed or held reply again.
 pub(crate) async fn requeue_outbound(
-    req: HttpRequest,
+    _: Operator,
     state: web::Data<ApiState>,
     id: web::Path<i64>,
-) -> HttpResponse {
-    if let Err(refused) = http_kit::auth::require(&req, state.config.runner_token.as_ref()) {
-        return refused;
-    }
+) -> Result<HttpResponse, ApiError> {
     let ids = [*id];
-    answer(operations::requeue(&state.pool, None, Some(Selection::Ids(&ids))).await.map(|r| r.outbound), *id)
+    let requeued = operations::requeue(&state.pool, None, Some(Selection::Ids(&ids))).await?;
+    answer(&requeued.outbound, *id)
 }
 
 /// 200 when `id` was queued again, 409 when it is not failed (or does not exist).
-fn answer(requeued: Result<Vec<i64>, store::StoreError>, id: i64) -> HttpResponse {
-    match requeued {
-        Ok(ids) if ids.contains(&id) => HttpResponse::Ok().json(json!({ "id": id, "requeued": true })),
-        Ok(_) => {
-            HttpResponse::Conflict().json(json!({ "error": "not failed, held or known; nothing requeued" }))
-        }
-        Err(e) => store_error(&e),
+fn answer(requeued: &[i64], id: i64) -> Result<HttpResponse, ApiError> {
+    if !requeued.contains(&id) {
+        return Err(ApiError::Conflict("not failed, held or known; nothing requeued"));
     }
+    Ok(HttpResponse::Ok().json(json!({ "id": id, "requeued": true })))
 }

@@ -144,8 +144,7 @@ async fn a_stored_conversation_replays_to_the_same_decisions() {
     runner.run_due(10).await.expect("run");
 
     let conversation_id = h.count("SELECT id AS n FROM conversation").await;
-    let mut conn = h.connect().await;
-    let transcript = store::transcripts::transcript(&mut conn, conversation_id).await.expect("transcript");
+    let transcript = store::transcripts::transcript(&h.pool, conversation_id).await.expect("transcript");
     let turns: Vec<_> = transcript.iter().map(orchestrator_core::replay::StoredTurn::from).collect();
     let replayed = orchestrator_core::replay::replay(&turns);
     assert_eq!(replayed.len(), 6);

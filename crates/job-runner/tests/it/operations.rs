@@ -57,8 +57,7 @@ async fn pruning_deletes_old_finished_jobs_and_status_events_and_keeps_the_audit
 #[tokio::test(flavor = "multi_thread")]
 async fn queue_depth_counts_open_items_and_how_late_the_oldest_due_one_is() {
     let h = Harness::new().await;
-    let mut conn = h.connect().await;
-    let empty = maintenance::depth(&mut conn, WorkQueue::OutboundJob).await.expect("reads");
+    let empty = maintenance::depth(&h.pool, WorkQueue::OutboundJob).await.expect("reads");
     assert_eq!(empty.by_status, [("queued", 0), ("running", 0)]);
     assert!(empty.oldest_due_secs.abs() < f64::EPSILON);
 
@@ -78,7 +77,7 @@ async fn queue_depth_counts_open_items_and_how_late_the_oldest_due_one_is() {
         ids[2]
     ))
     .await;
-    let depth = maintenance::depth(&mut conn, WorkQueue::OutboundJob).await.expect("reads");
+    let depth = maintenance::depth(&h.pool, WorkQueue::OutboundJob).await.expect("reads");
     assert_eq!(depth.by_status, [("queued", 3), ("running", 1)]);
     assert!(
         (90.0..120.0).contains(&depth.oldest_due_secs),
@@ -86,7 +85,7 @@ async fn queue_depth_counts_open_items_and_how_late_the_oldest_due_one_is() {
          count: {}",
         depth.oldest_due_secs
     );
-    let outbound = maintenance::depth(&mut conn, WorkQueue::OutboundMessageLog).await.expect("reads");
+    let outbound = maintenance::depth(&h.pool, WorkQueue::OutboundMessageLog).await.expect("reads");
     assert_eq!(outbound.by_status, [("queued", 0), ("sending", 0), ("uncertain", 0)]);
 }
 

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use store::jobs::{self, Completion, JobResult, NewReply};
+use domain::conversation::QuestionKey;
+use store::Fenced;
+use store::jobs::{self, JobResult, Jobs, NewReply};
 
 use crate::helpers::Harness;
 
@@ -60,8 +62,9 @@ async fn a_job_whose_worker_died_is_run_again_and_replies_once() {
     h.text("971500000301", "hello").await;
     // A worker claims the job with a lease that is already over, then "dies".
     let mut conn = h.connect().await;
-    let dead = jobs::claim(&mut conn, 10, Duration::ZERO).await.expect("claim").pop().expect("a job");
-    assert_eq!(dead.attempts, 1);
+    let dead =
+        Jobs::new(h.pool.clone()).claim(10, Duration::ZERO).await.expect("claim").pop().expect("a job");
+    assert_eq!(dead.lease.attempts, 1);
 
     let summary = h.runner().run_due(10).await.expect("run");
     assert_eq!((summary.claimed, summary.done), (1, 1), "the expired lease made the job due again");
@@ -72,17 +75,14 @@ async fn a_job_whose_worker_died_is_run_again_and_replies_once() {
 
     // The dead worker wakes up and tries to commit its own result: refused, nothing written.
     let late = JobResult {
-        job: dead,
-        known_fields: "{}".to_owned(),
-        engine_state: "{}".to_owned(),
         reply: Some(NewReply {
             dedupe_key: "late".to_owned(),
-            question_key: "ASK_SERVICE".to_owned(),
+            question_key: QuestionKey::AskService,
             body: "late".to_owned(),
         }),
-        ..JobResult::default()
+        ..JobResult::unchanged(dead)
     };
-    assert_eq!(jobs::complete(&mut conn, &[&late]).await.expect("complete"), [Completion::LeaseLost]);
+    assert_eq!(jobs::complete(&mut conn, &[&late]).await.expect("complete"), [Fenced::LeaseLost]);
     assert_eq!(h.count("SELECT count(*) AS n FROM outbound_message_log").await, 1);
 }
 
@@ -161,8 +161,7 @@ async fn a_worker_dying_on_the_last_attempt_fails_the_job_with_a_notification() 
     let h = Harness::new().await;
     h.text("971500000305", "hello").await;
     h.execute("UPDATE outbound_job SET attempts = max_attempts - 1").await;
-    let mut conn = h.connect().await;
-    jobs::claim(&mut conn, 10, Duration::ZERO).await.expect("claim");
+    Jobs::new(h.pool.clone()).claim(10, Duration::ZERO).await.expect("claim");
 
     let summary = h.runner().run_due(10).await.expect("run");
     assert_eq!(summary.claimed, 0, "no attempt left to run");

@@ -1,0 +1,175 @@
+//! The words the tables use for states and kinds, as types.
+//!
+//! Each enum is stored as the `TEXT` its migration's `CHECK` constraint (or the staff tools)
+//! name; the spelling lives here and in the migrations only. A value Postgres returns that
+//! no variant spells fails to load, so a typo cannot turn into a silent default.
+
+use diesel::deserialize::{self, FromSql};
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
+
+/// A stored spelling no variant of the enum has.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {kind} {value:?}")]
+pub struct UnknownValue {
+    kind: &'static str,
+    value: String,
+}
+
+macro_rules! text_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident as $kind:literal {
+            $($(#[$variant_meta:meta])* $variant:ident = $text:literal,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow,
+            serde::Serialize, serde::Deserialize,
+        )]
+        #[diesel(sql_type = Text)]
+        pub enum $name {
+            $($(#[$variant_meta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// Every variant.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The stored spelling.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownValue;
+
+            fn from_str(s: &str) -> Result<Self, UnknownValue> {
+                match s {
+                    $($text => Ok(Self::$variant),)+
+                    _ => Err(UnknownValue { kind: $kind, value: s.to_owned() }),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ToSql<Text, Pg> for $name {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                <str as ToSql<Text, Pg>>::to_sql(self.as_str(), out)
+            }
+        }
+
+        impl FromSql<Text, Pg> for $name {
+            fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+                let text = <String as FromSql<Text, Pg>>::from_sql(bytes)?;
+                Ok(text.parse()?)
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// `outbound_job.status`.
+    JobStatus as "job status" {
+        /// Waiting to run (first time or after a retry delay).
+        Queued = "queued",
+        /// Claimed by a runner under a lease.
+        Running = "running",
+        /// Its result is committed.
+        Done = "done",
+        /// It used its attempts; staff were notified.
+        Failed = "failed",
+    }
+}
+
+text_enum! {
+    /// `outbound_message_log.status`.
+    SendStatus as "send status" {
+        /// Waiting to be sent.
+        Queued = "queued",
+        /// Claimed by a sender, the request may be under way.
+        Sending = "sending",
+        /// Meta accepted it.
+        Sent = "sent",
+        /// It reached the customer's phone.
+        Delivered = "delivered",
+        /// The customer read it.
+        Read = "read",
+        /// It will not be sent (Meta refused it, or it used its attempts).
+        Failed = "failed",
+        /// Sent with no answer: settled by a status webhook, or handled after a window.
+        Uncertain = "uncertain",
+    }
+}
+
+text_enum! {
+    /// `lead.status`.
+    LeadStatus as "lead status" {
+        /// Known to exist, not yet qualified.
+        New = "new",
+        /// Every detail is known.
+        Qualified = "qualified",
+        /// Staff took over before the details were complete.
+        HandedOff = "handed_off",
+        /// Staff called the customer.
+        Contacted = "contacted",
+        /// Nothing more to do.
+        Closed = "closed",
+    }
+}
+
+text_enum! {
+    /// `notification.kind`: what staff are told about.
+    NoticeKind as "notification kind" {
+        /// Every detail of a lead is known.
+        LeadQualified = "lead_qualified",
+        /// The customer asked for a person, or the bot could not understand them.
+        HumanRequested = "human_requested",
+        /// A job used its attempts.
+        JobFailed = "job_failed",
+        /// A reply could not be delivered.
+        OutboundFailed = "outbound_failed",
+        /// A reply got no answer and no status, and is held for staff.
+        OutboundUncertain = "outbound_uncertain",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_spelling_reads_back_as_its_variant() {
+        fn round_trip<T: std::str::FromStr + Copy + PartialEq + std::fmt::Debug>(
+            all: &[T],
+            as_str: fn(T) -> &'static str,
+        ) {
+            for variant in all {
+                assert_eq!(as_str(*variant).parse::<T>().ok(), Some(*variant));
+            }
+        }
+        round_trip(JobStatus::ALL, JobStatus::as_str);
+        round_trip(SendStatus::ALL, SendStatus::as_str);
+        round_trip(LeadStatus::ALL, LeadStatus::as_str);
+        round_trip(NoticeKind::ALL, NoticeKind::as_str);
+        assert!("Failed".parse::<JobStatus>().is_err(), "spellings are exact");
+    }
+
+    #[test]
+    fn json_carries_the_stored_spelling() {
+        assert_eq!(
+            serde_json::to_value(NoticeKind::OutboundUncertain).ok(),
+            Some("outbound_uncertain".into())
+        );
+    }
+}
