@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Args, Parser, Subcommand};
 use domain::Secret;
 use store::DbArgs;
@@ -123,42 +124,63 @@ pub struct RunnerArgs {
     pub db: DbArgs,
     /// Jobs run at the same time by this process. A job holds no connection while its result
     /// waits for a committer, so this can well exceed the pool size.
-    #[arg(long, env = "JOB_CONCURRENCY", default_value_t = 16)]
+    #[arg(long, env = "JOB_CONCURRENCY", default_value_t = 16, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
     pub concurrency: usize,
     /// Most jobs claimed by one query.
-    #[arg(long, env = "JOB_BATCH_SIZE", default_value_t = 32)]
+    #[arg(long, env = "JOB_BATCH_SIZE", default_value_t = 32, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
     pub batch_size: usize,
     /// Connections that commit finished jobs. Jobs that finish while every one of them is
     /// busy are committed together, in one statement, so fewer make larger groups.
-    #[arg(long, env = "JOB_COMMITTERS", default_value_t = 1)]
+    #[arg(long, env = "JOB_COMMITTERS", default_value_t = 1, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
     pub committers: usize,
     /// How long a claim holds a job; a job whose worker died is retried after this.
-    #[arg(long, env = "JOB_LEASE_SECS", default_value_t = 30)]
+    #[arg(long, env = "JOB_LEASE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub lease_secs: u64,
     /// How often to look for due jobs when no notification arrives (retries, expired
     /// leases, missed notifications), in milliseconds.
-    #[arg(long, env = "JOB_POLL_INTERVAL_MS", default_value_t = 1000)]
+    #[arg(long, env = "JOB_POLL_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub poll_interval_ms: u64,
     /// Delay before the first retry, in milliseconds; doubles each attempt.
-    #[arg(long, env = "JOB_RETRY_BASE_MS", default_value_t = 2000)]
+    #[arg(long, env = "JOB_RETRY_BASE_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
     pub retry_base_ms: u64,
     /// Longest delay between retries, in milliseconds.
-    #[arg(long, env = "JOB_RETRY_MAX_MS", default_value_t = 300_000)]
+    #[arg(long, env = "JOB_RETRY_MAX_MS", default_value_t = 300_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub retry_max_ms: u64,
 }
 
+/// Settings that each parse but do not fit together.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The retry cap is below the first delay.
+    #[error("JOB_RETRY_MAX_MS ({max}) must not be below JOB_RETRY_BASE_MS ({base})")]
+    RetryCapBelowBase {
+        /// `JOB_RETRY_BASE_MS`.
+        base: u64,
+        /// `JOB_RETRY_MAX_MS`.
+        max: u64,
+    },
+}
+
 impl RunnerArgs {
-    /// The runner's settings.
+    /// Checks what clap's per-option ranges cannot: how the options relate.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.retry_max_ms < self.retry_base_ms {
+            return Err(ConfigError::RetryCapBelowBase { base: self.retry_base_ms, max: self.retry_max_ms });
+        }
+        Ok(())
+    }
+
+    /// The runner's settings (validated by clap's ranges and [`RunnerArgs::validate`]).
     pub fn settings(&self) -> RunnerSettings {
         RunnerSettings {
-            concurrency: self.concurrency.max(1),
-            batch_size: self.batch_size.max(1),
-            committers: self.committers.max(1),
-            lease: Duration::from_secs(self.lease_secs.max(1)),
-            poll_interval: Duration::from_millis(self.poll_interval_ms.max(10)),
+            concurrency: self.concurrency,
+            batch_size: self.batch_size,
+            committers: self.committers,
+            lease: Duration::from_secs(self.lease_secs),
+            poll_interval: Duration::from_millis(self.poll_interval_ms),
             retry: RetryPolicy {
                 base: Duration::from_millis(self.retry_base_ms),
-                max: Duration::from_millis(self.retry_max_ms.max(self.retry_base_ms)),
+                max: Duration::from_millis(self.retry_max_ms),
             },
         }
     }

@@ -24,6 +24,7 @@ use worker::CancellationToken;
 /// `run-once`: runs due jobs (and, with `--drain-for`, new ones as they arrive) and returns
 /// what it did. SIGTERM stops it between batches.
 pub async fn run_once(config: RunOnceConfig) -> anyhow::Result<Summary> {
+    config.runner.validate()?;
     let pool = store::build_pool(
         config.runner.db.database_url.expose(),
         &config.runner.db.pool_settings("job-runner"),

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use domain::Secret;
 use store::DbArgs;
@@ -69,51 +70,72 @@ pub struct SenderConfig {
     #[arg(long, env = "WHATSAPP_ACCESS_TOKEN", hide_env_values = true)]
     pub access_token: Secret,
     /// Sends in flight at once.
-    #[arg(long, env = "SEND_CONCURRENCY", default_value_t = 8)]
+    #[arg(long, env = "SEND_CONCURRENCY", default_value_t = 8, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
     pub concurrency: usize,
     /// Most replies claimed per query.
-    #[arg(long, env = "SEND_BATCH_SIZE", default_value_t = 32)]
+    #[arg(long, env = "SEND_BATCH_SIZE", default_value_t = 32, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
     pub batch_size: usize,
     /// How long the Graph API may take to answer, in seconds; no answer makes the send
     /// uncertain.
-    #[arg(long, env = "SEND_TIMEOUT_SECS", default_value_t = 15)]
+    #[arg(long, env = "SEND_TIMEOUT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout_secs: u64,
     /// How often to look for due replies without a notification, in milliseconds.
-    #[arg(long, env = "SEND_POLL_INTERVAL_MS", default_value_t = 1000)]
+    #[arg(long, env = "SEND_POLL_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub poll_interval_ms: u64,
     /// Delay before the first retry of a transient error, in milliseconds; doubles each
     /// attempt (Meta's Retry-After wins when longer).
-    #[arg(long, env = "SEND_RETRY_BASE_MS", default_value_t = 1000)]
+    #[arg(long, env = "SEND_RETRY_BASE_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub retry_base_ms: u64,
     /// Longest delay between retries, in milliseconds.
-    #[arg(long, env = "SEND_RETRY_MAX_MS", default_value_t = 300_000)]
+    #[arg(long, env = "SEND_RETRY_MAX_MS", default_value_t = 300_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub retry_max_ms: u64,
     /// How long an uncertain send waits for a status webhook before the policy applies.
-    #[arg(long, env = "SEND_UNCERTAIN_WINDOW_SECS", default_value_t = 120)]
+    #[arg(long, env = "SEND_UNCERTAIN_WINDOW_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
     pub uncertain_window_secs: u64,
     /// What to do when that window passes.
     #[arg(long, env = "SEND_UNCERTAIN_POLICY", value_enum, default_value_t = PolicyArg::Resend)]
     pub uncertain_policy: PolicyArg,
     /// Sends per second per business number from this process (Meta's default: 80).
-    #[arg(long, env = "SEND_RATE_PER_SECOND", default_value_t = 80)]
+    #[arg(long, env = "SEND_RATE_PER_SECOND", default_value_t = 80, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_per_second: u32,
     /// How long every replica pauses a business number after a throughput-limit error when
     /// Meta gives no Retry-After, in seconds.
-    #[arg(long, env = "SEND_THROTTLE_PAUSE_SECS", default_value_t = 2)]
+    #[arg(long, env = "SEND_THROTTLE_PAUSE_SECS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
     pub throttle_pause_secs: u64,
     /// How long every replica pauses a business number after an access-token error, in
     /// seconds.
-    #[arg(long, env = "SEND_AUTH_PAUSE_SECS", default_value_t = 300)]
+    #[arg(long, env = "SEND_AUTH_PAUSE_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
     pub auth_pause_secs: u64,
     /// Seconds to finish in-flight sends after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 25)]
     pub shutdown_timeout_secs: u64,
 }
 
+/// Settings that each parse but do not fit together.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The retry cap is below the first delay.
+    #[error("SEND_RETRY_MAX_MS ({max}) must not be below SEND_RETRY_BASE_MS ({base})")]
+    RetryCapBelowBase {
+        /// `SEND_RETRY_BASE_MS`.
+        base: u64,
+        /// `SEND_RETRY_MAX_MS`.
+        max: u64,
+    },
+}
+
 impl SenderConfig {
+    /// Checks what clap's per-option ranges cannot: how the options relate.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.retry_max_ms < self.retry_base_ms {
+            return Err(ConfigError::RetryCapBelowBase { base: self.retry_base_ms, max: self.retry_max_ms });
+        }
+        Ok(())
+    }
+
     /// The HTTP timeout.
     pub fn timeout(&self) -> Duration {
-        Duration::from_secs(self.timeout_secs.max(1))
+        Duration::from_secs(self.timeout_secs)
     }
 
     /// The lease of a claimed send: the HTTP call must end well inside it.

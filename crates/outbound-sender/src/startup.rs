@@ -32,6 +32,7 @@ impl Application {
     /// Checks the database is not behind this binary's migrations (when reachable) and
     /// binds the HTTP listener.
     pub async fn build(config: SenderConfig) -> anyhow::Result<Self> {
+        config.validate()?;
         telemetry::metrics::register(crate::sender::COUNTERS);
         let pool =
             store::build_pool(config.db.database_url.expose(), &config.db.pool_settings("outbound-sender"))?;
@@ -74,9 +75,9 @@ impl Application {
         .run();
         tracing::info!(addr = %addr, "listening");
         let loop_settings = LoopSettings {
-            concurrency: config.concurrency.max(1),
-            batch_size: config.batch_size.max(1),
-            poll_interval: Duration::from_millis(config.poll_interval_ms.max(10)),
+            concurrency: config.concurrency,
+            batch_size: config.batch_size,
+            poll_interval: Duration::from_millis(config.poll_interval_ms),
             grace,
         };
         Ok(Self {

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use clap::builder::RangedU64ValueParser;
+
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
@@ -27,14 +29,14 @@ pub struct DbArgs {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Secret,
     /// Most connections this process opens.
-    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16)]
+    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
     pub database_pool_size: usize,
     /// How long a request waits for a free connection, or for a new one to open, before it
     /// fails as "database unavailable" (milliseconds).
-    #[arg(long, env = "DATABASE_TIMEOUT_MS", default_value_t = 2000)]
+    #[arg(long, env = "DATABASE_TIMEOUT_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
     pub database_timeout_ms: u64,
     /// Statement timeout set on every connection (milliseconds).
-    #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT_MS", default_value_t = 10_000)]
+    #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub database_statement_timeout_ms: u64,
 }
 

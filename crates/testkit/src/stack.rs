@@ -116,13 +116,13 @@ impl Stack {
             .map_or(0, |r| r.status().as_u16())
     }
 
-    /// Every send the fake accepted, in arrival order.
+    /// Every send the fake accepted, in arrival order. Panics when the fake cannot be asked:
+    /// a fake that is down must fail the test, not read as "nothing was sent".
+    #[expect(clippy::expect_used, reason = "a test helper fails the test loudly")]
     pub async fn sends(&self) -> Vec<Value> {
-        let sends = self.http.get(self.fake.url("/_fake/sends")).send().await;
-        match sends {
-            Ok(r) => r.json::<Vec<Value>>().await.unwrap_or_default(),
-            Err(_) => Vec::new(),
-        }
+        let response = self.http.get(self.fake.url("/_fake/sends")).send().await.expect("the fake answers");
+        assert!(response.status().is_success(), "the fake refused to list its sends: {}", response.status());
+        response.json::<Vec<Value>>().await.expect("the fake lists its sends as JSON")
     }
 
     /// Forgets the sends the fake recorded so far.

@@ -134,6 +134,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
 
     let started = Instant::now();
     let killer = faults::Killer::start(replicas, Duration::from_secs_f64(args.kill_every), seed);
+    let restart_expected = cluster.is_some() && !args.no_postgres_restart;
     let outage = match (&cluster, args.no_postgres_restart) {
         (Some(cluster), false) => Some(faults::restart_postgres_at(cluster.clone(), driving_for / 2)),
         _ => {
@@ -151,7 +152,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
     println!("driven in {:.1} s; waiting for the pipeline to finish…", driving.as_secs_f64());
     let quiet = report::wait_until_quiet(&url, &fake_url, Duration::from_secs(300)).await;
     let sends = report::fake_sends(&fake_url).await?;
-    let audit = report::audit(&url, &driven, &sends).await;
+    let mut audit = report::audit(&url, &driven, &sends).await;
     let figures = report::Figures {
         driving,
         settled: started.elapsed(),
@@ -164,6 +165,7 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
             args.conversations, args.messages, args.rate, args.runners, args.senders
         ),
     };
+    audit.check_faults(&figures, args.kill_every > 0.0, restart_expected);
     replicas.stop().await;
     drop(cluster);
     report::print(&audit, &driven, &sends, &figures);

@@ -61,6 +61,29 @@ impl Audit {
         self.lines.iter().all(|l| l.ok != Some(false))
     }
 
+    /// Checks that the faults the run promised took place: a run whose replicas were never
+    /// killed, or whose Postgres never went away, proves nothing about surviving them.
+    pub fn check_faults(&mut self, figures: &Figures, kills_expected: bool, restart_expected: bool) {
+        if kills_expected {
+            let kills = figures.kills;
+            self.check(
+                "faults took place: replicas killed",
+                format!("{} runners, {} senders", kills.runners, kills.senders),
+                kills.runners > 0 && kills.senders > 0,
+            );
+        }
+        if restart_expected {
+            let away = figures
+                .postgres_outage
+                .map_or_else(|| "never".to_owned(), |d| format!("{:.1} s", d.as_secs_f64()));
+            self.check(
+                "faults took place: Postgres crashed and restarted",
+                away,
+                figures.postgres_outage.is_some(),
+            );
+        }
+    }
+
     fn figure(&mut self, what: &'static str, value: impl ToString) {
         self.lines.push(Line { what, value: value.to_string(), ok: None });
     }
