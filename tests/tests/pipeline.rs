@@ -272,3 +272,48 @@ async fn the_sender_stops_cleanly_on_sigterm() {
     assert!(p.stack.sender.wait_for_log("\"stopped\"", WAIT).await);
     assert_eq!(p.count("SELECT count(*) AS n FROM outbound_message_log WHERE status = 'sending'").await, 0);
 }
+
+/// A sender holding a send that takes `latency_ms` at the Graph API double when SIGTERM
+/// arrives, with `grace_secs` to finish: the exit status, how long the exit took and the
+/// reply's status after it.
+async fn sigterm_during_a_send(latency_ms: &str, grace_secs: &str) -> (bool, Duration, String) {
+    let sender = env(&[("SHUTDOWN_TIMEOUT_SECS", grace_secs), ("SEND_TIMEOUT_SECS", "30")]);
+    let fake = env(&[("FAKE_LATENCY_MIN_MS", latency_ms), ("FAKE_LATENCY_MAX_MS", latency_ms)]);
+    let mut p = Pipeline::start(StackOptions { sender, fake, ..StackOptions::default() }).await;
+    p.customer_says(&Customer::unique(), "hello").await;
+    let sending = "SELECT count(*) AS n FROM outbound_message_log WHERE status = 'sending'";
+    assert_eq!(p.wait_for_count(sending, 1, WAIT).await, 1, "the send is under way");
+    let started = tokio::time::Instant::now();
+    let status = p.stack.sender.terminate().await.expect("exits");
+    let took = started.elapsed();
+    let status_after = testkit::sql::strings(p.db.url(), "SELECT status AS s FROM outbound_message_log")
+        .await
+        .pop()
+        .expect("the reply's row");
+    (status.success(), took, status_after)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_send_in_flight_at_sigterm_finishes_within_the_grace_period() {
+    let (clean, took, status) = sigterm_during_a_send("1500", "20").await;
+    assert!(clean, "clean exit");
+    assert_eq!(status, "sent", "the send finished and was recorded before the exit");
+    assert!(took < Duration::from_secs(10), "it exits once the send is done: {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_send_still_in_flight_when_the_grace_period_ends_becomes_uncertain() {
+    let (clean, took, status) = sigterm_during_a_send("20000", "1").await;
+    assert!(clean, "clean exit");
+    assert_eq!(status, "uncertain", "it may have reached Meta: never blindly resent, never left 'sending'");
+    assert!(took < Duration::from_secs(8), "the grace period bounds the exit: {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn asking_the_fake_for_its_sends_fails_when_the_fake_is_down() {
+    use futures_util::FutureExt;
+    let mut p = Pipeline::start(StackOptions::default()).await;
+    p.stack.fake.kill().await.expect("killed");
+    let asked = std::panic::AssertUnwindSafe(p.stack.sends()).catch_unwind().await;
+    assert!(asked.is_err(), "a fake that is down is not 'nothing was sent'");
+}

@@ -497,9 +497,12 @@ struct StatusRow {
     status: Option<JobStatus>,
 }
 
+/// A job whose completion statement is still running (it holds the row) is skipped: that
+/// statement commits it or, failing, leaves it for its lease to expire.
 const RELEASE_SQL: &str = "UPDATE outbound_job
     SET status = 'queued', attempts = attempts - 1, run_at = now(), claim_token = NULL, lease_until = NULL
-    WHERE id = $1 AND claim_token = $2 AND status = 'running'";
+    WHERE id = (SELECT id FROM outbound_job WHERE id = $1 AND claim_token = $2 AND status = 'running'
+                FOR UPDATE SKIP LOCKED)";
 
 const RESCUE_SQL: &str = "WITH expired AS (
     UPDATE outbound_job

@@ -140,3 +140,53 @@ async fn serve_is_woken_by_notify_and_stops_cleanly_on_sigterm() {
     assert!(service.wait_for_log("\"stopped\"", Duration::from_secs(10)).await, "{:?}", service.logs());
     assert_eq!(h.count("SELECT count(*) AS n FROM outbound_job WHERE status = 'running'").await, 0);
 }
+
+/// Two jobs in flight when SIGTERM arrives and the grace period is too short: one whose
+/// completion waits for a conversation another transaction holds, one waiting behind it for
+/// the committer. The process still exits within the grace period; the waiting job is given
+/// back without using an attempt, the one whose statement is under way is left to it.
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_still_running_when_the_grace_period_ends_are_released() {
+    use diesel_async::SimpleAsyncConnection;
+    let h = Harness::new().await;
+    h.text("971500000521", "hello").await;
+    let held_conversation = h.count("SELECT max(id) AS n FROM conversation").await;
+    let mut blocker = h.connect().await;
+    blocker
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM conversation WHERE id = {held_conversation} FOR UPDATE"
+        ))
+        .await
+        .expect("lock");
+
+    let env = [
+        ("DATABASE_URL", h.db.url()),
+        ("SHUTDOWN_TIMEOUT_SECS", "1"),
+        ("JOB_COMMITTERS", "1"),
+        ("JOB_POLL_INTERVAL_MS", "100"),
+    ];
+    let mut service = ChildService::start(Path::new(BINARY), &["serve"], &env).await.expect("starts");
+    let waiting_for_the_lock = "SELECT count(*) AS n FROM pg_stat_activity \
+         WHERE wait_event_type = 'Lock' AND application_name = 'job-runner'";
+    assert_eq!(
+        h.wait_for_count(waiting_for_the_lock, 1).await,
+        1,
+        "the first job's completion waits: {:?}",
+        service.logs()
+    );
+    h.text("971500000522", "hello").await;
+    let second_running = "SELECT count(*) AS n FROM outbound_job WHERE status = 'running'";
+    assert_eq!(h.wait_for_count(second_running, 2).await, 2, "the second job is claimed too");
+
+    let started = tokio::time::Instant::now();
+    let status = service.terminate().await.expect("exits");
+    let took = started.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(took < Duration::from_secs(6), "the grace period bounds the exit: {took:?}");
+    assert!(service.logs().iter().any(|l| l.contains("in-flight work released")), "{:?}", service.logs());
+    let released = "SELECT count(*) AS n FROM outbound_job j JOIN conversation c ON c.id = j.conversation_id \
+         JOIN contact k ON k.id = c.contact_id \
+         WHERE k.wa_id = '971500000522' AND j.status = 'queued' AND j.attempts = 0 AND j.claim_token IS NULL";
+    assert_eq!(h.count(released).await, 1, "given back, its attempt not counted");
+    blocker.batch_execute("ROLLBACK").await.expect("unlock");
+}
