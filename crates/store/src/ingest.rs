@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use crate::group_commit::{GroupCommitter, GroupWriter};
 use crate::prepared::Prepared;
-use crate::{DbPool, StoreError, connection};
+use crate::{DbPool, SendStatus, StoreError, connection};
 
 /// One inbound message, ready to store.
 #[derive(Debug, Clone)]
@@ -51,7 +51,7 @@ pub struct StatusRecord {
     /// The status as Meta spells it.
     pub status: String,
     /// The `outbound_message_log.status` it moves a row to, if any.
-    pub outbound_status: Option<&'static str>,
+    pub outbound_status: Option<SendStatus>,
     /// When it happened.
     pub provider_timestamp: Option<DateTime<Utc>>,
     /// The recipient.
@@ -167,11 +167,11 @@ pub const INGEST_MESSAGE_BY_WA_ID_SQL: &str = ingest_message_sql!("(wa_id)");
 
 /// [`INGEST_MESSAGE_BY_WA_ID_SQL`] for a customer Meta identifies only by business-scoped
 /// user id (no phone number).
-const INGEST_MESSAGE_BY_USER_ID_SQL: &str = ingest_message_sql!("(user_id) WHERE wa_id IS NULL");
+pub(crate) const INGEST_MESSAGE_BY_USER_ID_SQL: &str = ingest_message_sql!("(user_id) WHERE wa_id IS NULL");
 
 /// Records a status once per (wamid, status) and moves the matching outbound row forward,
 /// never backwards; a `failed` status also raises an `outbound_failed` notification.
-const INGEST_STATUS_SQL: &str = "WITH event_row AS (
+pub(crate) const INGEST_STATUS_SQL: &str = "WITH event_row AS (
     INSERT INTO message_status_event (provider_message_id, status, provider_timestamp, recipient_id,
         biz_opaque_callback_data, error_code, error_text, raw, request_id)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
@@ -179,19 +179,19 @@ const INGEST_STATUS_SQL: &str = "WITH event_row AS (
     RETURNING id
 ), applied AS (
     UPDATE outbound_message_log AS o
-    SET status = $10,
+    SET status = $10::text,
         provider_message_id = COALESCE(o.provider_message_id, $1),
-        sent_at = CASE WHEN $10 <> 'failed' THEN COALESCE(o.sent_at, $3, now()) ELSE o.sent_at END,
-        delivered_at = CASE WHEN $10 IN ('delivered', 'read') THEN COALESCE(o.delivered_at, $3, now())
+        sent_at = CASE WHEN $10::text <> 'failed' THEN COALESCE(o.sent_at, $3, now()) ELSE o.sent_at END,
+        delivered_at = CASE WHEN $10::text IN ('delivered', 'read') THEN COALESCE(o.delivered_at, $3, now())
                             ELSE o.delivered_at END,
-        read_at = CASE WHEN $10 = 'read' THEN COALESCE($3, now()) ELSE o.read_at END,
-        failed_at = CASE WHEN $10 = 'failed' THEN COALESCE($3, now()) ELSE o.failed_at END,
-        error_code = CASE WHEN $10 = 'failed' THEN $6 ELSE o.error_code END,
-        error_text = CASE WHEN $10 = 'failed' THEN $7 ELSE o.error_text END,
+        read_at = CASE WHEN $10::text = 'read' THEN COALESCE($3, now()) ELSE o.read_at END,
+        failed_at = CASE WHEN $10::text = 'failed' THEN COALESCE($3, now()) ELSE o.failed_at END,
+        error_code = CASE WHEN $10::text = 'failed' THEN $6 ELSE o.error_code END,
+        error_text = CASE WHEN $10::text = 'failed' THEN $7 ELSE o.error_text END,
         updated_at = now()
-    WHERE $10 IS NOT NULL
+    WHERE $10::text IS NOT NULL
       AND (o.provider_message_id = $1 OR (o.provider_message_id IS NULL AND o.id = $11))
-      AND outbound_status_may_move(o.status, $10)
+      AND outbound_status_may_move(o.status, $10::text)
       AND NOT EXISTS (SELECT 1 FROM outbound_message_log x
                       WHERE x.provider_message_id = $1 AND x.id <> o.id)
     RETURNING o.id, o.conversation_id
@@ -201,7 +201,7 @@ const INGEST_STATUS_SQL: &str = "WITH event_row AS (
            'A reply could not be delivered',
            'WhatsApp reported error ' || COALESCE($6::text, 'without a code')
                || ' for outbound message ' || id
-    FROM applied WHERE $10 = 'failed'
+    FROM applied WHERE $10::text = 'failed'
     ON CONFLICT (dedupe_key) DO NOTHING
 )
 SELECT (SELECT id FROM event_row) AS event_id, (SELECT id FROM applied) AS outbound_id";

@@ -115,7 +115,7 @@ fn parse_or_default<T: serde::de::DeserializeOwned + Default>(json: &str, column
     })
 }
 
-const CLAIM_SQL: &str = "WITH due AS (
+pub(crate) const CLAIM_SQL: &str = "WITH due AS (
     SELECT j.id FROM outbound_job j
     WHERE j.status IN ('queued', 'running') AND j.run_at <= now() AND j.attempts < j.max_attempts
       AND NOT EXISTS (SELECT 1 FROM outbound_job earlier
@@ -357,13 +357,13 @@ ORDER BY i.position"
 }
 
 /// Completes jobs, waiting for their conversations' row locks.
-const COMPLETE_SQL: &str = complete_sql!("FOR UPDATE");
+pub(crate) const COMPLETE_SQL: &str = complete_sql!("FOR UPDATE");
 
 /// Completes a group of jobs, skipping (leaving for [`COMPLETE_SQL`]) those whose
 /// conversation another transaction holds. Webhook ingest locks conversations in its own
 /// order (by customer), so a group that waited could deadlock with an ingest group; a lone
 /// job waits for one conversation only and cannot.
-const COMPLETE_GROUP_SQL: &str = complete_sql!("FOR UPDATE SKIP LOCKED");
+pub(crate) const COMPLETE_GROUP_SQL: &str = complete_sql!("FOR UPDATE SKIP LOCKED");
 
 #[derive(QueryableByName)]
 struct CompleteRow {
@@ -474,7 +474,7 @@ impl GroupWriter for CompletionWriter {
     }
 }
 
-const RETRY_SQL: &str = "WITH updated AS (
+pub(crate) const RETRY_SQL: &str = "WITH updated AS (
     UPDATE outbound_job
     SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
         run_at = now() + make_interval(secs => $3),
@@ -499,12 +499,12 @@ struct StatusRow {
 
 /// A job whose completion statement is still running (it holds the row) is skipped: that
 /// statement commits it or, failing, leaves it for its lease to expire.
-const RELEASE_SQL: &str = "UPDATE outbound_job
+pub(crate) const RELEASE_SQL: &str = "UPDATE outbound_job
     SET status = 'queued', attempts = attempts - 1, run_at = now(), claim_token = NULL, lease_until = NULL
     WHERE id = (SELECT id FROM outbound_job WHERE id = $1 AND claim_token = $2 AND status = 'running'
                 FOR UPDATE SKIP LOCKED)";
 
-const RESCUE_SQL: &str = "WITH expired AS (
+pub(crate) const RESCUE_SQL: &str = "WITH expired AS (
     UPDATE outbound_job
     SET status = 'failed', completed_at = now(), claim_token = NULL, lease_until = NULL,
         error = 'lease expired on the last attempt'
@@ -551,7 +551,7 @@ pub struct QueueMetrics {
     pub oldest_queued_age_secs: Option<f64>,
 }
 
-const METRICS_SQL: &str = "WITH recent AS (
+pub(crate) const METRICS_SQL: &str = "WITH recent AS (
     SELECT status, completed_at - started_at AS took FROM outbound_job
     WHERE completed_at > now() - interval '24 hours'
 )

@@ -30,3 +30,55 @@ pub use vocab::{JobStatus, LeadStatus, NoticeKind, SendStatus};
 
 /// The channel `webhook-ingest` notifies when it enqueues an `outbound_job`.
 pub const OUTBOUND_JOB_CHANNEL: &str = "outbound_job_queued";
+
+/// Every SQL statement of the crate, prepared against a migrated database: a statement
+/// that names a column, table or function the migrations do not have fails here, not in
+/// production on its first call.
+#[cfg(test)]
+mod every_statement_prepares {
+    use crate::maintenance::WorkQueue;
+    use crate::{ingest, jobs, maintenance, outbound, redrive};
+
+    const STATEMENTS: &[(&str, &str)] = &[
+        ("ingest message by wa_id", ingest::INGEST_MESSAGE_BY_WA_ID_SQL),
+        ("ingest message by user_id", ingest::INGEST_MESSAGE_BY_USER_ID_SQL),
+        ("ingest status", ingest::INGEST_STATUS_SQL),
+        ("claim jobs", jobs::CLAIM_SQL),
+        ("complete jobs", jobs::COMPLETE_SQL),
+        ("complete a group of jobs", jobs::COMPLETE_GROUP_SQL),
+        ("retry a job", jobs::RETRY_SQL),
+        ("release a job", jobs::RELEASE_SQL),
+        ("rescue exhausted jobs", jobs::RESCUE_SQL),
+        ("queue metrics", jobs::METRICS_SQL),
+        ("prune jobs", maintenance::PRUNE_JOBS_SQL),
+        ("prune status events", maintenance::PRUNE_STATUS_EVENTS_SQL),
+        ("claim sends", outbound::CLAIM_SQL),
+        ("record a send", outbound::SENT_SQL),
+        ("retry a send", outbound::RETRY_SQL),
+        ("fail a send", outbound::FAIL_SQL),
+        ("mark a send uncertain", outbound::UNCERTAIN_SQL),
+        ("pause a number", outbound::PAUSE_SQL),
+        ("sender upkeep", outbound::UPKEEP_SQL),
+        ("failed jobs", redrive::FAILED_JOBS_SQL),
+        ("failed sends", redrive::FAILED_SENDS_SQL),
+        ("requeue jobs", redrive::REQUEUE_JOBS_SQL),
+        ("requeue sends", redrive::REQUEUE_SENDS_SQL),
+    ];
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn against_the_migrated_schema() {
+        use diesel_async::RunQueryDsl;
+        let db = testkit::TestDb::new().await;
+        let mut conn = db.connect().await;
+        let queues = [WorkQueue::OutboundJob, WorkQueue::OutboundMessageLog];
+        let depth = queues.map(|q| (q.table(), q.depth_sql()));
+        let mut failures = Vec::new();
+        for (n, (what, sql)) in STATEMENTS.iter().chain(&depth).enumerate() {
+            let prepared = format!("PREPARE statement_{n} AS {sql}");
+            if let Err(e) = diesel::sql_query(prepared).execute(&mut conn).await {
+                failures.push(format!("{what}: {e}"));
+            }
+        }
+        assert!(failures.is_empty(), "statements that do not prepare:\n{}", failures.join("\n"));
+    }
+}

@@ -17,13 +17,13 @@ use crate::{DbPool, StoreError, connection};
 /// Rows deleted by one statement; small enough to hold row locks only briefly.
 const PRUNE_BATCH: i64 = 5_000;
 
-const PRUNE_JOBS_SQL: &str = "DELETE FROM outbound_job WHERE id IN (
+pub(crate) const PRUNE_JOBS_SQL: &str = "DELETE FROM outbound_job WHERE id IN (
     SELECT id FROM outbound_job
     WHERE status = 'done' AND completed_at < now() - make_interval(secs => $1)
     LIMIT $2
 )";
 
-const PRUNE_STATUS_EVENTS_SQL: &str = "DELETE FROM message_status_event WHERE id IN (
+pub(crate) const PRUNE_STATUS_EVENTS_SQL: &str = "DELETE FROM message_status_event WHERE id IN (
     SELECT id FROM message_status_event WHERE received_at < now() - make_interval(secs => $1)
     LIMIT $2
 )";
@@ -98,7 +98,7 @@ impl WorkQueue {
         }
     }
 
-    fn depth_sql(self) -> &'static str {
+    pub(crate) fn depth_sql(self) -> &'static str {
         match self {
             Self::OutboundJob => {
                 "SELECT status, count(*) AS n,

@@ -55,7 +55,7 @@ pub struct ClaimedSend {
     pub waited_secs: f64,
 }
 
-const CLAIM_SQL: &str = "WITH due AS (
+pub(crate) const CLAIM_SQL: &str = "WITH due AS (
     SELECT o.id FROM outbound_message_log o
     JOIN conversation c ON c.id = o.conversation_id
     WHERE o.status = 'queued' AND o.run_at <= now() AND o.attempts < o.max_attempts
@@ -211,7 +211,7 @@ struct NewStatus {
     status: Option<SendStatus>,
 }
 
-const SENT_SQL: &str = "WITH updated AS (
+pub(crate) const SENT_SQL: &str = "WITH updated AS (
     UPDATE outbound_message_log
     SET status = CASE WHEN outbound_status_rank(status) < 1 THEN 'sent' ELSE status END,
         provider_message_id = COALESCE(provider_message_id, $3),
@@ -223,7 +223,7 @@ const SENT_SQL: &str = "WITH updated AS (
 )
 SELECT count(*) AS n FROM updated";
 
-const RETRY_SQL: &str = "WITH updated AS (
+pub(crate) const RETRY_SQL: &str = "WITH updated AS (
     UPDATE outbound_message_log
     SET status = CASE WHEN attempts >= max_attempts AND NOT $5 THEN 'failed' ELSE 'queued' END,
         attempts = CASE WHEN $5 THEN attempts - 1 ELSE attempts END,
@@ -242,7 +242,7 @@ const RETRY_SQL: &str = "WITH updated AS (
 )
 SELECT (SELECT status FROM updated) AS status";
 
-const FAIL_SQL: &str = "WITH updated AS (
+pub(crate) const FAIL_SQL: &str = "WITH updated AS (
     UPDATE outbound_message_log
     SET status = 'failed', failed_at = clock_timestamp(), error_code = $3, error_text = $4,
         claim_token = NULL, lease_until = NULL, updated_at = now()
@@ -257,18 +257,19 @@ const FAIL_SQL: &str = "WITH updated AS (
 )
 SELECT count(*) AS n FROM updated";
 
-const UNCERTAIN_SQL: &str = "UPDATE outbound_message_log
+pub(crate) const UNCERTAIN_SQL: &str = "UPDATE outbound_message_log
     SET status = 'uncertain', uncertain_at = clock_timestamp(), run_at = now() + make_interval(secs => $3),
         error_text = $4, claim_token = NULL, lease_until = NULL, updated_at = now()
     WHERE id = $1 AND claim_token = $2 AND status = 'sending'";
 
-const PAUSE_SQL: &str = "INSERT INTO sender_throttle (phone_number_id, paused_until, reason, error_code)
+pub(crate) const PAUSE_SQL: &str =
+    "INSERT INTO sender_throttle (phone_number_id, paused_until, reason, error_code)
     VALUES ($1, now() + make_interval(secs => $2), $3, $4)
     ON CONFLICT (phone_number_id) DO UPDATE
         SET paused_until = GREATEST(sender_throttle.paused_until, EXCLUDED.paused_until),
             reason = EXCLUDED.reason, error_code = EXCLUDED.error_code, updated_at = now()";
 
-const UPKEEP_SQL: &str = "WITH stalled AS (
+pub(crate) const UPKEEP_SQL: &str = "WITH stalled AS (
     UPDATE outbound_message_log
     SET status = 'uncertain', uncertain_at = clock_timestamp(), run_at = now() + make_interval(secs => $1),
         claim_token = NULL, lease_until = NULL, error_text = 'the sender stopped during the send',

@@ -73,12 +73,13 @@ pub struct FailedSend {
     pub updated_at: DateTime<Utc>,
 }
 
-const FAILED_JOBS_SQL: &str =
+pub(crate) const FAILED_JOBS_SQL: &str =
     "SELECT id, conversation_id, attempts, error, request_id, traceparent, completed_at AS failed_at
     FROM outbound_job WHERE status = 'failed' ORDER BY id DESC LIMIT $1";
 
 /// A held uncertain send waits with `run_at = infinity` (see `outbound::upkeep`).
-const FAILED_SENDS_SQL: &str = "SELECT id, conversation_id, dedupe_key, status, error_code, error_text,
+pub(crate) const FAILED_SENDS_SQL: &str =
+    "SELECT id, conversation_id, dedupe_key, status, error_code, error_text,
            attempts, request_id, traceparent, updated_at
     FROM outbound_message_log
     WHERE status = 'failed' OR (status = 'uncertain' AND run_at = 'infinity')
@@ -114,7 +115,7 @@ impl Selection<'_> {
     }
 }
 
-const REQUEUE_JOBS_SQL: &str = "WITH requeued AS (
+pub(crate) const REQUEUE_JOBS_SQL: &str = "WITH requeued AS (
     UPDATE outbound_job
     SET status = 'queued', attempts = 0, run_at = now(), completed_at = NULL,
         error = 'requeued by an operator after: ' || COALESCE(error, 'unknown error')
@@ -125,7 +126,7 @@ const REQUEUE_JOBS_SQL: &str = "WITH requeued AS (
 )
 SELECT id FROM requeued, (SELECT count(*) FROM wake) AS woken ORDER BY id";
 
-const REQUEUE_SENDS_SQL: &str = "WITH requeued AS (
+pub(crate) const REQUEUE_SENDS_SQL: &str = "WITH requeued AS (
     UPDATE outbound_message_log
     SET uncertain_resends = uncertain_resends + CASE WHEN status = 'uncertain' THEN 1 ELSE 0 END,
         status = 'queued', attempts = 0, run_at = now(), failed_at = NULL, updated_at = now(),

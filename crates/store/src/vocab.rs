@@ -8,6 +8,7 @@ use diesel::deserialize::{self, FromSql};
 use diesel::pg::{Pg, PgValue};
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
+use domain::webhook::StatusKind;
 
 /// A stored spelling no variant of the enum has.
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +110,20 @@ text_enum! {
         Failed = "failed",
         /// Sent with no answer: settled by a status webhook, or handled after a window.
         Uncertain = "uncertain",
+    }
+}
+
+impl SendStatus {
+    /// The status a delivery-status webhook moves a row to, if any: `played` counts as
+    /// `read`; statuses Meta may add later are recorded but move nothing.
+    pub fn reached_by(status: &StatusKind) -> Option<Self> {
+        match status {
+            StatusKind::Sent => Some(Self::Sent),
+            StatusKind::Delivered => Some(Self::Delivered),
+            StatusKind::Read | StatusKind::Played => Some(Self::Read),
+            StatusKind::Failed => Some(Self::Failed),
+            StatusKind::Other(_) | StatusKind::Missing => None,
+        }
     }
 }
 

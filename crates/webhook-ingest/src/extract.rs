@@ -71,7 +71,7 @@ fn status(status: &Status, raw: &str) -> StatusRecord {
     StatusRecord {
         provider_message_id: status.id.clone(),
         status: status.status.as_str().to_owned(),
-        outbound_status: status.status.outbound_status(),
+        outbound_status: store::SendStatus::reached_by(&status.status),
         provider_timestamp: status.timestamp.and_then(unix_seconds),
         recipient_id: status.recipient_id.clone(),
         biz_opaque_callback_data: callback.map(str::to_owned),

@@ -111,18 +111,6 @@ impl StatusKind {
             Self::Missing => "unknown",
         }
     }
-
-    /// The `outbound_message_log.status` this status moves a row to, if any: `played`
-    /// counts as `read`; unknown statuses are recorded but move nothing.
-    pub fn outbound_status(&self) -> Option<&'static str> {
-        match self {
-            Self::Sent => Some("sent"),
-            Self::Delivered => Some("delivered"),
-            Self::Read | Self::Played => Some("read"),
-            Self::Failed => Some("failed"),
-            Self::Other(_) | Self::Missing => None,
-        }
-    }
 }
 
 /// `statuses[].conversation`.
