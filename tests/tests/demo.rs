@@ -1,8 +1,6 @@
 //! `cargo xtask demo`'s conversation, through the real binaries: every reply reaches the
 //! phone, in order, and is read.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
-
 use e2e::Pipeline;
 use testkit::demo::{self, SCRIPT, Target};
 use testkit::payloads::APP_SECRET;

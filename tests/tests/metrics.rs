@@ -1,6 +1,6 @@
 //! Every service exports the series dashboards and alerts are built on.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! by one, is refused at start with a clear message, and `/readyz` turns unready when a
 //! migration becomes pending while the service runs.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 use std::time::Duration;
 

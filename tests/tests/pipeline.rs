@@ -1,6 +1,6 @@
 //! The real binaries together: ingest, runner, sender and the Graph API double.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 use std::collections::HashMap;
 use std::time::Duration;

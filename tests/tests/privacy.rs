@@ -5,8 +5,6 @@
 //! outbound-sender are searched for every phone number, name, email and message text.
 //! (whatsapp-fake is Meta's double, not our service, and is not checked.)
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
-
 use std::time::Duration;
 
 use e2e::{Pipeline, env};

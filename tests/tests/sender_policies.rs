@@ -1,8 +1,6 @@
 //! The sender's rules on crafted rows: the sanitizer, the 24-hour window, throughput limits
 //! and broken tokens.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
-
 use std::time::Duration;
 
 use e2e::{Pipeline, env};

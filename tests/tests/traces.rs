@@ -2,8 +2,6 @@
 //! each continuing the `traceparent` stored on the row it picked up, and every span carries
 //! the request id.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
-
 use std::collections::HashSet;
 use std::time::Duration;
 

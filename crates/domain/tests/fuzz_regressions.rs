@@ -3,7 +3,7 @@
 //! in an object key and at the end of a text. Postgres `jsonb` refuses such an escape, so
 //! ingest failed the whole delivery, and Meta redelivered it for days, failing each time.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 use domain::webhook::WebhookEnvelope;
 

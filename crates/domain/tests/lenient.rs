@@ -1,6 +1,6 @@
 //! The parser accepts what Meta may send and rejects what is not a WhatsApp envelope.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 use domain::webhook::{MessageType, WebhookEnvelope, WebhookError};
 use serde_json::json;

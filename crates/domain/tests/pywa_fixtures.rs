@@ -1,7 +1,7 @@
 //! Every real-world webhook body in `fixtures/pywa-updates` parses, and every message and
 //! status in it comes out with its id, type and raw JSON.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 use std::path::PathBuf;
 

@@ -1,7 +1,5 @@
 //! The access token and the database URL never show in `Debug` output or in `--help`.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
-
 use std::path::Path;
 
 use clap::Parser;

@@ -2,8 +2,6 @@
 //! own outcome, and one that cannot be stored does not take the others of its group down
 //! with it.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
-
 use std::time::Duration;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};

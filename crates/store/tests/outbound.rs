@@ -1,7 +1,7 @@
 //! The send queue on its own: every way a claimed reply can end, fenced by its lease, and
 //! the order and uncertainty rules the sender relies on.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 use std::time::Duration;
 

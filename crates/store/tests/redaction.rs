@@ -1,8 +1,6 @@
 //! The database URL holds a password: it never shows in `Debug` output, nor in the errors
 //! a failed connection produces (they end up in logs).
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
-
 use std::time::Duration;
 
 use clap::Parser;

@@ -2,7 +2,7 @@
 //! column it declares exists with that type and nullability, and every column of those
 //! tables is declared (so a migration that adds a column fails here until the schema says so).
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 use std::collections::BTreeMap;
 

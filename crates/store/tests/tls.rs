@@ -2,7 +2,7 @@
 //! server whose certificate chains to a trusted root and names the host, and nothing else.
 //! The pool, the LISTEN connection and the migrations all go through it.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -37,10 +37,3 @@ pub fn continue_trace(span: &tracing::Span, traceparent: Option<&str>) {
         let _ = span.set_parent(context);
     }
 }
-
-/// The trace id of `span` as 32 hex digits, if it has one.
-pub fn trace_id_of(span: &tracing::Span) -> Option<String> {
-    let context = span.context();
-    let span_context = context.span().span_context().clone();
-    span_context.is_valid().then(|| span_context.trace_id().to_string())
-}

@@ -1,8 +1,6 @@
 //! The throwaway cluster starts, serves migrated databases, survives a stop and restart,
 //! and removes its files when dropped.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
-
 use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};

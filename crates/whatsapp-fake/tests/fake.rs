@@ -1,7 +1,7 @@
 //! The double answers like the Graph API, records what it accepts, and misbehaves on
 //! request. Driven through the real Graph client of the `whatsapp` crate.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 use std::time::Duration;
 

@@ -38,7 +38,7 @@ pub struct WebhookEnvelope {
 impl WebhookEnvelope {
     /// Parses a raw webhook body and checks it is a WhatsApp envelope. Escapes Postgres
     /// cannot store (NUL, half a surrogate pair) become U+FFFD first (see
-    /// [`crate::storable_json`]), so such a message is stored, text and all, rather than
+    /// [`crate::storable_json::storable_json`]), so such a message is stored, text and all, rather than
     /// refused on every redelivery. Verify the signature on the body as received, before.
     pub fn parse(body: &[u8]) -> Result<Self, WebhookError> {
         let repaired = std::str::from_utf8(body).map(crate::storable_json);

@@ -1,7 +1,7 @@
 //! job-runner against a real Postgres: conversations, ordering, leases, retries, the HTTP
 //! API and the binary.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 mod api;
 mod binary;

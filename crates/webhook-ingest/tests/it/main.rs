@@ -1,6 +1,6 @@
 //! webhook-ingest over HTTP on a real port, against a real Postgres.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 mod binary;
 mod helpers;
