@@ -1,7 +1,7 @@
 //! Types and rules of the WhatsApp pipeline that need no I/O: the Cloud API webhook
 //! envelope, the callback data that ties statuses to our sends, configuration secrets, JSON
 //! text made storable in `jsonb`,
-//! and (as the pipeline grows) conversation state and the outbound text policy.
+//! conversation state and the outbound text policy.
 //!
 //! This crate must never depend on diesel, actix or reqwest.
 

@@ -11,7 +11,7 @@ use store::migrations::MigrateArgs;
 use telemetry::TelemetryArgs;
 
 use crate::runner::RunnerSettings;
-use worker::RetryPolicy;
+use worker::{RetryCapBelowBase, RetryPolicy};
 
 /// Runs outbound jobs: for each inbound message, decides the next question and writes the
 /// reply exactly once.
@@ -148,41 +148,17 @@ pub struct RunnerArgs {
     pub retry_max_ms: u64,
 }
 
-/// Settings that each parse but do not fit together.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The retry cap is below the first delay.
-    #[error("JOB_RETRY_MAX_MS ({max}) must not be below JOB_RETRY_BASE_MS ({base})")]
-    RetryCapBelowBase {
-        /// `JOB_RETRY_BASE_MS`.
-        base: u64,
-        /// `JOB_RETRY_MAX_MS`.
-        max: u64,
-    },
-}
-
 impl RunnerArgs {
-    /// Checks what clap's per-option ranges cannot: how the options relate.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.retry_max_ms < self.retry_base_ms {
-            return Err(ConfigError::RetryCapBelowBase { base: self.retry_base_ms, max: self.retry_max_ms });
-        }
-        Ok(())
-    }
-
-    /// The runner's settings (validated by clap's ranges and [`RunnerArgs::validate`]).
-    pub fn settings(&self) -> RunnerSettings {
-        RunnerSettings {
+    /// The runner's settings; clap's ranges check each option, this how they relate.
+    pub fn settings(&self) -> Result<RunnerSettings, RetryCapBelowBase> {
+        Ok(RunnerSettings {
             concurrency: self.concurrency,
             batch_size: self.batch_size,
             committers: self.committers,
             lease: Duration::from_secs(self.lease_secs),
             poll_interval: Duration::from_millis(self.poll_interval_ms),
-            retry: RetryPolicy {
-                base: Duration::from_millis(self.retry_base_ms),
-                max: Duration::from_millis(self.retry_max_ms),
-            },
-        }
+            retry: RetryPolicy::from_millis("JOB", self.retry_base_ms, self.retry_max_ms)?,
+        })
     }
 }
 

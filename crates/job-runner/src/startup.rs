@@ -41,14 +41,13 @@ impl Application {
     /// Checks the database is not behind this binary's migrations (when reachable) and
     /// binds the HTTP listener.
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
-        config.runner.validate()?;
         telemetry::metrics::register(crate::runner::COUNTERS);
         let pool = store::build_pool(
             config.runner.db.database_url.expose(),
             &config.runner.db.pool_settings("job-runner"),
         )?;
         store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;
-        let runner = Runner::new(pool.clone(), config.runner.settings());
+        let runner = Runner::new(pool.clone(), config.runner.settings()?);
         let listener = TcpListener::bind(config.bind_addr)
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
         let addr = listener.local_addr()?;

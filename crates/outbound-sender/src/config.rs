@@ -10,6 +10,7 @@ use store::DbArgs;
 use store::migrations::MigrateArgs;
 use store::outbound::UncertainPolicy;
 use telemetry::TelemetryArgs;
+use worker::{RetryCapBelowBase, RetryPolicy};
 
 /// Sends queued replies to the WhatsApp Cloud API, exactly once and in order.
 #[derive(Debug, Parser)]
@@ -111,26 +112,10 @@ pub struct SenderConfig {
     pub shutdown_timeout_secs: u64,
 }
 
-/// Settings that each parse but do not fit together.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The retry cap is below the first delay.
-    #[error("SEND_RETRY_MAX_MS ({max}) must not be below SEND_RETRY_BASE_MS ({base})")]
-    RetryCapBelowBase {
-        /// `SEND_RETRY_BASE_MS`.
-        base: u64,
-        /// `SEND_RETRY_MAX_MS`.
-        max: u64,
-    },
-}
-
 impl SenderConfig {
-    /// Checks what clap's per-option ranges cannot: how the options relate.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.retry_max_ms < self.retry_base_ms {
-            return Err(ConfigError::RetryCapBelowBase { base: self.retry_base_ms, max: self.retry_max_ms });
-        }
-        Ok(())
+    /// The retry delays; clap's ranges check each option, this how they relate.
+    pub fn retry(&self) -> Result<RetryPolicy, RetryCapBelowBase> {
+        RetryPolicy::from_millis("SEND", self.retry_base_ms, self.retry_max_ms)
     }
 
     /// The HTTP timeout.

@@ -12,7 +12,7 @@ use store::DbPool;
 use store::jobs::OUTBOUND_MESSAGE_CHANNEL;
 use store::maintenance::WorkQueue;
 use whatsapp::graph::GraphClient;
-use worker::{CancellationToken, LoopSettings, RetryPolicy, Wake};
+use worker::{CancellationToken, LoopSettings, Wake};
 
 use crate::config::SenderConfig;
 use crate::sender::{SendSettings, Sender};
@@ -32,7 +32,6 @@ impl Application {
     /// Checks the database is not behind this binary's migrations (when reachable) and
     /// binds the HTTP listener.
     pub async fn build(config: SenderConfig) -> anyhow::Result<Self> {
-        config.validate()?;
         telemetry::metrics::register(crate::sender::COUNTERS);
         let pool =
             store::build_pool(config.db.database_url.expose(), &config.db.pool_settings("outbound-sender"))?;
@@ -48,10 +47,7 @@ impl Application {
             lease: config.lease(),
             uncertain_window: Duration::from_secs(config.uncertain_window_secs),
             uncertain_policy: config.uncertain_policy.into(),
-            retry: RetryPolicy {
-                base: Duration::from_millis(config.retry_base_ms),
-                max: Duration::from_millis(config.retry_max_ms.max(config.retry_base_ms)),
-            },
+            retry: config.retry()?,
             throttle_pause: Duration::from_secs(config.throttle_pause_secs),
             auth_pause: Duration::from_secs(config.auth_pause_secs),
             rate_per_second: config.rate_per_second,

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-pub use retry_policy::RetryPolicy;
+pub use retry_policy::{RetryCapBelowBase, RetryPolicy};
 use store::StoreError;
 use store::listen::Listener;
 use tokio::sync::{Notify, Semaphore};

@@ -22,7 +22,25 @@ pub struct RetryPolicy {
     pub max: Duration,
 }
 
+/// A retry cap below the first delay.
+#[derive(Debug, thiserror::Error)]
+#[error("{prefix}_RETRY_MAX_MS ({max_ms}) must not be below {prefix}_RETRY_BASE_MS ({base_ms})")]
+pub struct RetryCapBelowBase {
+    prefix: &'static str,
+    base_ms: u64,
+    max_ms: u64,
+}
+
 impl RetryPolicy {
+    /// The policy of `{prefix}_RETRY_BASE_MS` and `{prefix}_RETRY_MAX_MS`; the error names
+    /// both variables.
+    pub fn from_millis(prefix: &'static str, base_ms: u64, max_ms: u64) -> Result<Self, RetryCapBelowBase> {
+        if max_ms < base_ms {
+            return Err(RetryCapBelowBase { prefix, base_ms, max_ms });
+        }
+        Ok(Self { base: Duration::from_millis(base_ms), max: Duration::from_millis(max_ms) })
+    }
+
     /// The delay before attempt `failed_attempts + 1`.
     pub fn delay_after(&self, failed_attempts: u32) -> Duration {
         let mut backoff = ExponentialBackoffBuilder::new()

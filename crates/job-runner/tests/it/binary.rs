@@ -190,3 +190,23 @@ async fn jobs_still_running_when_the_grace_period_ends_are_released() {
     assert_eq!(h.count(released).await, 1, "given back, its attempt not counted");
     blocker.batch_execute("ROLLBACK").await.expect("unlock");
 }
+
+#[test]
+fn settings_that_cannot_work_are_refused_naming_the_option() {
+    for (variable, value, expected) in [
+        ("JOB_CONCURRENCY", "0", "invalid value '0' for '--concurrency"),
+        ("JOB_COMMITTERS", "0", "invalid value '0' for '--committers"),
+        ("JOB_LEASE_SECS", "0", "invalid value '0' for '--lease-secs"),
+        ("JOB_RETRY_MAX_MS", "10", "JOB_RETRY_MAX_MS (10) must not be below JOB_RETRY_BASE_MS (2000)"),
+    ] {
+        let output = Command::new(BINARY)
+            .args(["run-once", "--max", "1"])
+            .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+            .env(variable, value)
+            .output()
+            .expect("runs");
+        let printed = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{variable}={value} was accepted");
+        assert!(printed.contains(expected), "{variable}={value}: {printed}");
+    }
+}
