@@ -125,3 +125,56 @@ async fn a_rejected_token_fails_the_reply_pauses_sending_and_says_so_loudly() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(p.count("SELECT count(*) AS n FROM outbound_message_log WHERE status = 'failed'").await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transient_error_with_retry_after_waits_at_least_that_long() {
+    let options = StackOptions {
+        fake: env(&[
+            ("FAKE_ERROR_RATE", "1.0"),
+            ("FAKE_ERROR_CODES", "131000"),
+            ("FAKE_RETRY_AFTER_SECS", "30"),
+        ]),
+        sender: env(&[("SEND_RETRY_BASE_MS", "100")]),
+        ..StackOptions::default()
+    };
+    let p = Pipeline::start(options).await;
+    p.customer_says(&Customer::unique(), "hello").await;
+    let retried = "SELECT count(*) AS n FROM outbound_message_log \
+                   WHERE status = 'queued' AND attempts = 1 AND error_code = 131000";
+    assert_eq!(p.wait_for_count(retried, 1, WAIT).await, 1, "the first attempt failed and was queued again");
+    let wait =
+        p.count("SELECT EXTRACT(EPOCH FROM run_at - now())::bigint AS n FROM outbound_message_log").await;
+    assert!(wait >= 25, "Meta's Retry-After (30 s) wins over a 100 ms backoff: next attempt in {wait} s");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_per_number_rate_limit_spaces_the_sends() {
+    let options = StackOptions { sender: env(&[("SEND_RATE_PER_SECOND", "2")]), ..StackOptions::default() };
+    let p = Pipeline::start(options).await;
+    for _ in 0..8 {
+        p.customer_says(&Customer::unique(), "hello").await;
+    }
+    let sends = p.stack.wait_for_sends(8, WAIT).await;
+    assert_eq!(sends.len(), 8);
+    let mut at: Vec<chrono::DateTime<chrono::Utc>> = sends
+        .iter()
+        .map(|s| s["received_at"].as_str().expect("received_at").parse().expect("a time"))
+        .collect();
+    at.sort();
+    let busiest_second = at
+        .iter()
+        .map(|start| {
+            at.iter().filter(|t| **t >= *start && **t < *start + chrono::Duration::seconds(1)).count()
+        })
+        .max()
+        .unwrap_or_default();
+    assert!(
+        busiest_second <= 3,
+        "at most a burst of 2 and one more per half second: {busiest_second} in one second"
+    );
+    let spread = at[7] - at[0];
+    assert!(
+        spread >= chrono::Duration::milliseconds(2500),
+        "8 sends at 2/s after a burst of 2 take 3 s: {spread}"
+    );
+}

@@ -63,6 +63,9 @@ pub struct Faults {
     /// Most sends per second per business number before answering 130429 (0: no limit).
     #[arg(long, env = "FAKE_MAX_PER_SECOND", default_value_t = 0)]
     pub max_per_second: u32,
+    /// `Retry-After` (seconds) on every error answer (0: none).
+    #[arg(long, env = "FAKE_RETRY_AFTER_SECS", default_value_t = 0)]
+    pub retry_after_secs: u64,
     /// Statuses posted for each accepted send, in order.
     #[arg(long, env = "FAKE_STATUSES", value_delimiter = ',', default_value = "sent,delivered,read")]
     pub statuses: Vec<String>,

@@ -175,7 +175,10 @@ async fn send(shared: &Shared, phone_number_id: &str, bearer: Option<&str>, body
             return Ok(graph_error(StatusCode::INTERNAL_SERVER_ERROR, 2, "Service temporarily unavailable"));
         };
         if !state.within_throughput(phone_number_id, now) {
-            return Ok(graph_error(StatusCode::BAD_REQUEST, 130429, "Rate limit hit"));
+            return Ok(with_retry_after(
+                graph_error(StatusCode::BAD_REQUEST, 130429, "Rate limit hit"),
+                &faults,
+            ));
         }
         let mut rng = rand::rng();
         if rng.random_bool(faults.error_rate.clamp(0.0, 1.0)) {
@@ -188,7 +191,8 @@ async fn send(shared: &Shared, phone_number_id: &str, bearer: Option<&str>, body
             };
             // Names the recipient: the worst a real error text could carry, so that tests see
             // whether it reaches anyone's logs.
-            return Ok(graph_error(status, code, &format!("Injected error for recipient {to}")));
+            let answer = graph_error(status, code, &format!("Injected error for recipient {to}"));
+            return Ok(with_retry_after(answer, &faults));
         }
         let fault = if rng.random_bool(faults.lost_response_rate.clamp(0.0, 1.0)) {
             "lost"
@@ -275,6 +279,16 @@ fn json_answer(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
 }
 
 /// Meta's error envelope.
+/// Adds the `Retry-After` the faults ask for, if any.
+fn with_retry_after(mut answer: Response<Full<Bytes>>, faults: &Faults) -> Response<Full<Bytes>> {
+    if faults.retry_after_secs > 0
+        && let Ok(value) = hyper::header::HeaderValue::from_str(&faults.retry_after_secs.to_string())
+    {
+        answer.headers_mut().insert(hyper::header::RETRY_AFTER, value);
+    }
+    answer
+}
+
 fn graph_error(status: StatusCode, code: i64, message: &str) -> Response<Full<Bytes>> {
     let trace: u64 = rand::rng().random();
     json_answer(
