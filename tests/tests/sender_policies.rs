@@ -168,10 +168,8 @@ async fn the_per_number_rate_limit_spaces_the_sends() {
         })
         .max()
         .unwrap_or_default();
-    assert!(
-        busiest_second <= 3,
-        "at most a burst of 2 and one more per half second: {busiest_second} in one second"
-    );
+    // A burst of 2, then one every 500 ms: 3 in a second, 4 when a window's edges meet two sends.
+    assert!(busiest_second <= 4, "{busiest_second} sends in one second at 2/s");
     let spread = at[7] - at[0];
     assert!(
         spread >= chrono::Duration::milliseconds(2500),
