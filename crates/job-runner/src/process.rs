@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use domain::conversation::{ConversationState, Stage, dedupe_key};
-use orchestrator_core::{Decision, Inbound, InboundKind, decide};
+use orchestrator_core::{BusinessProfile, Decision, Inbound, InboundKind, decide};
 use store::jobs::{
     self, ClaimedJob, Completer, Completion, JobResult, LeadUpdate, NewNotification, NewReply, Retry,
 };
@@ -70,13 +70,13 @@ async fn commit_decision(completer: &Completer, job: &ClaimedJob) -> Result<Comp
         known: parse_or_default(&job.known_fields, "known_fields"),
         engine: parse_or_default(&job.engine_state, "engine_state"),
     };
-    let inbound =
-        Inbound { kind: InboundKind::from_message_type(&job.message_type), text: job.text_body.as_deref() };
+    let kind = InboundKind::from(&domain::webhook::MessageType::from(job.message_type.clone()));
+    let inbound = Inbound { kind, text: job.text_body.as_deref() };
     let decision = tracing::info_span!("orchestrator.decide", request_id)
-        .in_scope(|| decide(&state, &inbound, Utc::now()));
+        .in_scope(|| decide(&state, &[inbound], Utc::now(), &BusinessProfile::default()));
     tracing::info!(
         question_key = decision.reply.as_ref().map(|r| r.question_key.as_str()),
-        notice = decision.notice.as_ref().map(|n| n.kind.as_str()),
+        notice = decision.notices.first().map(|n| n.kind.as_str()),
         stage = ?decision.state.engine.stage,
         "Orchestrator completed"
     );
@@ -96,9 +96,9 @@ async fn commit_decision(completer: &Completer, job: &ClaimedJob) -> Result<Comp
         known_fields: serde_json::to_string(&decision.state.known).unwrap_or_else(|_| "{}".to_owned()),
         engine_state: serde_json::to_string(&decision.state.engine).unwrap_or_else(|_| "{}".to_owned()),
         reply,
-        notification: decision.notice.as_ref().map(|n| NewNotification {
+        notification: decision.notices.first().map(|n| NewNotification {
             kind: n.kind.as_str().to_owned(),
-            dedupe_key: format!("{}:{}", n.kind.as_str(), job.conversation_id),
+            dedupe_key: format!("{}:{}:{}", n.kind.as_str(), job.conversation_id, n.dedupe_suffix),
             title: n.title.clone(),
             body: n.body.clone(),
         }),
@@ -126,6 +126,7 @@ fn lead_update(decision: &Decision) -> Option<LeadUpdate> {
         Stage::Qualifying => return None,
         Stage::Qualified => "qualified",
         Stage::HandedOff => "handed_off",
+        Stage::OptedOut => "opted_out",
     };
     let known = &decision.state.known;
     Some(LeadUpdate {

@@ -146,8 +146,16 @@ async fn a_stored_conversation_replays_to_the_same_decisions() {
     let conversation_id = h.count("SELECT id AS n FROM conversation").await;
     let mut conn = h.connect().await;
     let transcript = store::transcripts::transcript(&mut conn, conversation_id).await.expect("transcript");
-    let turns: Vec<_> = transcript.iter().map(orchestrator_core::replay::StoredTurn::from).collect();
-    let replayed = orchestrator_core::replay::replay(&turns);
+    let turns: Vec<_> = transcript
+        .iter()
+        .map(|t| orchestrator_core::replay::StoredTurn {
+            message_type: &t.inbound.message_type,
+            text: t.inbound.text_body.as_deref(),
+            received_at: t.inbound.received_at,
+            stored_replies: t.replies.iter().map(|r| r.body.as_str()).collect(),
+        })
+        .collect();
+    let replayed = orchestrator_core::replay::replay(&turns, &orchestrator_core::BusinessProfile::default());
     assert_eq!(replayed.len(), 6);
     assert!(replayed.iter().all(|t| t.matches), "{replayed:?}");
 }
