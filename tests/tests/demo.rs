@@ -29,7 +29,7 @@ async fn the_demo_conversation_reaches_the_handoff_with_every_reply_read() {
             "What is your nationality?",
             "What is your email address? We will send your quotation there.",
             "What is the best time to call you?",
-            "Thank you, Ahmed! Our team will prepare your quotation and call you at the time you chose.",
+            "Thank you, Ahmed! Here is what I have: Ahmed Khan, Family visa, Pakistani, ahmed.khan@outlook.com, Tomorrow after 5pm. Our team will prepare your quotation and call you at the time you chose. If anything needs changing, just tell me here.",
         ]
     );
     assert!(transcript.iter().flat_map(|t| &t.replies).all(|r| r.status == "read"), "{transcript:#?}");

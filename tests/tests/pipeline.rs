@@ -24,7 +24,7 @@ async fn a_scripted_conversation_reaches_the_phone_in_order_with_the_exact_texts
     let p = Pipeline::start(StackOptions { sender: quick_sender(), ..StackOptions::default() }).await;
     let customer = Customer::unique();
     let script =
-        ["Hello", "I need a family visa", "Ahmed Khan", "Pakistani", "ahmed@example.com", "after 5pm"];
+        ["Hello", "I need a family visa", "Ahmed Khan", "Pakistani", "ahmed.khan@gmail.com", "after 5pm"];
     let mut inbound = Vec::new();
     for (i, text) in script.iter().enumerate() {
         inbound.push(p.customer_says(&customer, text).await);
@@ -41,7 +41,7 @@ async fn a_scripted_conversation_reaches_the_phone_in_order_with_the_exact_texts
             "What is your nationality?",
             "What is your email address? We will send your quotation there.",
             "What is the best time to call you?",
-            "Thank you, Ahmed! Our team will prepare your quotation and call you at the time you chose.",
+            "Thank you, Ahmed! Here is what I have: Ahmed Khan, Family visa, Pakistani, ahmed.khan@gmail.com, after 5pm. Our team will prepare your quotation and call you at the time you chose. If anything needs changing, just tell me here.",
         ]
     );
     for (send, wamid) in sends.iter().zip(&inbound) {

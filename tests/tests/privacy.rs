@@ -102,7 +102,7 @@ async fn no_customer_data_reaches_the_logs_even_on_error_paths() {
         "I need a family visa for my wife",
         "Ahmed Khan",
         "Pakistani",
-        "ahmed.khan@example.com",
+        "ahmed.khan@outlook.com",
         "After 5pm please, on my second line Zq86w",
     ];
     let mut inbound = Vec::new();

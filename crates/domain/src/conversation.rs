@@ -28,6 +28,9 @@ pub struct KnownFields {
     /// When the greeting went out; set once, with the first outbound message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_greeting_sent_at: Option<DateTime<Utc>>,
+    /// The customer has no e-mail address; the quotation goes to them on WhatsApp.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub email_declined: bool,
 }
 
 /// Everything the conversation engine reads and writes about one conversation.
@@ -52,6 +55,48 @@ pub struct EngineState {
     /// Whether the bot is still qualifying, or has handed over to staff.
     #[serde(default)]
     pub stage: Stage,
+    /// The language of the customer's latest text message; replies are written in it.
+    #[serde(default)]
+    pub language: Language,
+    /// How many turns the engine has read in this conversation (ignored messages not
+    /// counted); it tells apart the notices of one kind raised in different turns.
+    #[serde(default)]
+    pub turns: u64,
+    /// When the closing message of the current enquiry went out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+    /// When the customer last got an acknowledgement after the closing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_ack_at: Option<DateTime<Utc>>,
+    /// An e-mail address the bot suggested ("Did you mean …?") and the customer has not
+    /// confirmed yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggested_email: Option<String>,
+    /// Where the conversation stood when the customer opted out; it resumes there when
+    /// they opt back in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage_before_opt_out: Option<Stage>,
+}
+
+/// The language the bot writes in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    /// English.
+    #[default]
+    En,
+    /// Arabic (Modern Standard Arabic).
+    Ar,
+}
+
+impl Language {
+    /// The code as stored and shown (`en`, `ar`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Ar => "ar",
+        }
+    }
 }
 
 /// Where a conversation is.
@@ -65,6 +110,8 @@ pub enum Stage {
     Qualified,
     /// The customer asked for a person, or the bot could not understand them.
     HandedOff,
+    /// The customer opted out: nothing of ours reaches them until they opt back in.
+    OptedOut,
 }
 
 /// The questions and closing messages the bot sends; part of each reply's dedupe key.
@@ -85,6 +132,10 @@ pub enum QuestionKey {
     Closing,
     /// Staff take over.
     Handoff,
+    /// The confirmation of an opt-out.
+    OptOut,
+    /// A short acknowledgement (or answer, or confirmed correction) after the closing.
+    FollowUp,
 }
 
 impl QuestionKey {
@@ -102,6 +153,8 @@ impl QuestionKey {
             Self::AskBestTime => "ASK_BEST_TIME",
             Self::Closing => "CLOSING",
             Self::Handoff => "HANDOFF",
+            Self::OptOut => "OPT_OUT",
+            Self::FollowUp => "FOLLOW_UP",
         }
     }
 }
@@ -113,9 +166,9 @@ impl KnownFields {
             QuestionKey::AskService => self.service.is_some(),
             QuestionKey::AskName => self.name.is_some(),
             QuestionKey::AskNationality => self.nationality.is_some(),
-            QuestionKey::AskEmail => self.email.is_some(),
+            QuestionKey::AskEmail => self.email.is_some() || self.email_declined,
             QuestionKey::AskBestTime => self.best_time_to_call.is_some(),
-            QuestionKey::Closing | QuestionKey::Handoff => true,
+            QuestionKey::Closing | QuestionKey::Handoff | QuestionKey::OptOut | QuestionKey::FollowUp => true,
         }
     }
 
@@ -153,6 +206,25 @@ mod tests {
         assert!(json.get("service").is_none(), "unknown fields are left out");
         let back: KnownFields = serde_json::from_value(json).expect("parse");
         assert_eq!(back, fields);
+    }
+
+    #[test]
+    fn engine_state_stored_before_languages_and_opt_outs_still_parses() {
+        let old: EngineState =
+            serde_json::from_str(r#"{"asked":"ASK_NAME","unclearAnswers":1,"stage":"qualifying"}"#)
+                .expect("parse");
+        assert_eq!(old.asked, Some(QuestionKey::AskName));
+        assert_eq!((old.language, old.turns, old.closed_at), (Language::En, 0, None));
+        let new = EngineState { stage: Stage::OptedOut, language: Language::Ar, ..old };
+        let json = serde_json::to_value(&new).expect("serialise");
+        assert_eq!((json["stage"].as_str(), json["language"].as_str()), (Some("opted_out"), Some("ar")));
+    }
+
+    #[test]
+    fn a_declined_email_answers_the_email_question() {
+        let fields = KnownFields { email_declined: true, ..KnownFields::default() };
+        assert!(fields.answers(QuestionKey::AskEmail));
+        assert_eq!(serde_json::to_value(&fields).expect("serialise")["emailDeclined"], true);
     }
 
     #[test]

@@ -8,12 +8,30 @@ use regex::Regex;
 /// Prefix of the first outbound message of a conversation, followed by a blank line.
 pub const GREETING: &str = "Hi 👋 I'm ABCai from Al Ain Business Center.";
 
+/// The greeting for a customer who writes Arabic.
+pub const GREETING_AR: &str = "مرحباً 👋 أنا ABCai من مركز العين للأعمال.";
+
 /// What the sanitizer falls back to when nothing is left of a text.
 pub const FALLBACK: &str = "How can I help you today?";
 
 /// `text` with the greeting in front.
 pub fn with_greeting(text: &str) -> String {
     format!("{GREETING}\n\n{text}")
+}
+
+/// `text` with the Arabic greeting in front.
+pub fn with_arabic_greeting(text: &str) -> String {
+    format!("{GREETING_AR}\n\n{text}")
+}
+
+/// Whether `text` opens with the greeting, in either language.
+pub fn starts_with_greeting(text: &str) -> bool {
+    text.starts_with(GREETING) || text.starts_with(GREETING_AR)
+}
+
+/// How many times `text` carries the greeting, in either language.
+pub fn greeting_count(text: &str) -> usize {
+    text.matches(GREETING).count() + text.matches(GREETING_AR).count()
 }
 
 /// A parenthesised group naming a service: `(Family Visa, Work Permit, ...)`.

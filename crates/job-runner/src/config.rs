@@ -1,6 +1,8 @@
 //! Command line and environment.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::builder::RangedU64ValueParser;
@@ -11,6 +13,7 @@ use store::migrations::MigrateArgs;
 use telemetry::TelemetryArgs;
 
 use crate::runner::RunnerSettings;
+use orchestrator_core::BusinessProfile;
 use worker::{RetryCapBelowBase, RetryPolicy};
 
 /// Runs outbound jobs: for each inbound message, decides the next question and writes the
@@ -143,14 +146,44 @@ pub struct RunnerArgs {
     /// Delay before the first retry, in milliseconds; doubles each attempt.
     #[arg(long, env = "JOB_RETRY_BASE_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
     pub retry_base_ms: u64,
+    /// The business profile: a TOML file of the facts the bot may tell customers (address,
+    /// hours, languages, how fees are quoted; deploy/business-profile.example.toml). Without
+    /// it, every such question gets "our team will tell you when they call".
+    #[arg(long, env = "BUSINESS_PROFILE", value_name = "FILE")]
+    pub business_profile: Option<PathBuf>,
     /// Longest delay between retries, in milliseconds.
     #[arg(long, env = "JOB_RETRY_MAX_MS", default_value_t = 300_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub retry_max_ms: u64,
 }
 
+/// Settings the runner cannot start with.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The retry cap is below the first delay.
+    #[error(transparent)]
+    Retry(#[from] RetryCapBelowBase),
+    /// `BUSINESS_PROFILE` names a file that cannot be read or is not a valid profile.
+    #[error("BUSINESS_PROFILE {}: {reason}", path.display())]
+    Profile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
 impl RunnerArgs {
-    /// The runner's settings; clap's ranges check each option, this how they relate.
-    pub fn settings(&self) -> Result<RunnerSettings, RetryCapBelowBase> {
+    /// The runner's settings, with the business profile read; clap's ranges check each
+    /// option, this how they relate.
+    pub fn settings(&self) -> Result<RunnerSettings, SettingsError> {
+        let profile = match &self.business_profile {
+            Some(path) => {
+                let read = |e: String| SettingsError::Profile { path: path.clone(), reason: e };
+                let text = std::fs::read_to_string(path).map_err(|e| read(e.to_string()))?;
+                BusinessProfile::from_toml(&text).map_err(|e| read(e.to_string()))?
+            }
+            None => BusinessProfile::default(),
+        };
         Ok(RunnerSettings {
             concurrency: self.concurrency,
             batch_size: self.batch_size,
@@ -158,6 +191,7 @@ impl RunnerArgs {
             lease: Duration::from_secs(self.lease_secs),
             poll_interval: Duration::from_millis(self.poll_interval_ms),
             retry: RetryPolicy::from_millis("JOB", self.retry_base_ms, self.retry_max_ms)?,
+            profile: Arc::new(profile),
         })
     }
 }

@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use domain::conversation::{Stage, dedupe_key};
-use orchestrator_core::{Inbound, InboundKind, decide};
-use store::jobs::{ClaimedJob, Completer, Completion, JobResult, Jobs, NewNotification, NewReply};
+use orchestrator_core::{BusinessProfile, ContactChange, Inbound, InboundKind, decide};
+use store::jobs::{ClaimedJob, Completer, Completion, JobResult, Jobs, NewNotification, NewReply, OptOut};
 use store::{Fenced, LeadStatus, NoticeKind, Retry, StoreError};
 use tracing::Instrument;
 
@@ -26,7 +26,13 @@ pub enum Outcome {
 /// Runs `job`, committing its result through `completer`, and records how it ended. Never
 /// panics and never leaves the job without a fenced transition, except when the database
 /// is unreachable, in which case the lease expires and the job runs again.
-pub async fn run_job(jobs: &Jobs, completer: &Completer, retry: &RetryPolicy, job: ClaimedJob) -> Outcome {
+pub async fn run_job(
+    jobs: &Jobs,
+    completer: &Completer,
+    retry: &RetryPolicy,
+    profile: &BusinessProfile,
+    job: ClaimedJob,
+) -> Outcome {
     let span = tracing::info_span!(
         "job.run",
         job_id = job.id,
@@ -40,7 +46,7 @@ pub async fn run_job(jobs: &Jobs, completer: &Completer, retry: &RetryPolicy, jo
     async {
         tracing::info!(attempt = job.lease.attempts, "Processing job");
         metrics::histogram!("job_pickup_latency_seconds").record(job.waited_secs);
-        let error = match commit_decision(completer, &job).await {
+        let error = match commit_decision(completer, profile, &job).await {
             Ok(Fenced::Applied(Completion::Done { .. })) => {
                 metrics::counter!("jobs_done_total").increment(1);
                 return Outcome::Done;
@@ -62,17 +68,18 @@ pub async fn run_job(jobs: &Jobs, completer: &Completer, retry: &RetryPolicy, jo
 }
 
 /// Decides and commits; the job is `done` when this returns `Done`.
-async fn commit_decision(completer: &Completer, job: &ClaimedJob) -> Result<Fenced<Completion>, StoreError> {
+async fn commit_decision(
+    completer: &Completer,
+    profile: &BusinessProfile,
+    job: &ClaimedJob,
+) -> Result<Fenced<Completion>, StoreError> {
     let request_id = job.origin.request_id();
-    let inbound = Inbound {
-        kind: InboundKind::from_message_type(job.message_type.as_str()),
-        text: job.text_body.as_deref(),
-    };
+    let inbound = Inbound { kind: InboundKind::from(&job.message_type), text: job.text_body.as_deref() };
     let decision = tracing::info_span!("orchestrator.decide", request_id)
-        .in_scope(|| decide(&job.state, &inbound, Utc::now()));
+        .in_scope(|| decide(&job.state, &[inbound], Utc::now(), profile));
     tracing::info!(
         question_key = decision.reply.as_ref().map(|r| r.question_key.as_str()),
-        notice = decision.notice.as_ref().map(|n| n.kind.as_str()),
+        notices = ?decision.notices.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>(),
         stage = ?decision.state.engine.stage,
         "Orchestrator completed"
     );
@@ -91,11 +98,19 @@ async fn commit_decision(completer: &Completer, job: &ClaimedJob) -> Result<Fenc
         traceparent: telemetry::propagation::current_traceparent(),
         state: decision.state.clone(),
         reply,
-        notification: decision.notice.as_ref().map(|n| NewNotification {
-            kind: notice_kind(n.kind),
-            dedupe_key: format!("{}:{}", n.kind.as_str(), job.conversation_id),
-            title: n.title.clone(),
-            body: n.body.clone(),
+        notifications: decision
+            .notices
+            .iter()
+            .map(|n| NewNotification {
+                kind: notice_kind(n.kind),
+                dedupe_key: format!("{}:{}:{}", n.kind.as_str(), job.conversation_id, n.dedupe_suffix),
+                title: n.title.clone(),
+                body: n.body.clone(),
+            })
+            .collect(),
+        contact: decision.contact.map(|change| match change {
+            ContactChange::OptedOut => OptOut::OptedOut,
+            ContactChange::OptedIn => OptOut::OptedIn,
         }),
         lead: lead_status(decision.state.engine.stage),
     };
@@ -121,6 +136,7 @@ fn lead_status(stage: Stage) -> Option<LeadStatus> {
         Stage::Qualifying => None,
         Stage::Qualified => Some(LeadStatus::Qualified),
         Stage::HandedOff => Some(LeadStatus::HandedOff),
+        Stage::OptedOut => Some(LeadStatus::Closed),
     }
 }
 
@@ -129,6 +145,8 @@ fn notice_kind(kind: orchestrator_core::NoticeKind) -> NoticeKind {
     match kind {
         orchestrator_core::NoticeKind::LeadQualified => NoticeKind::LeadQualified,
         orchestrator_core::NoticeKind::HumanRequested => NoticeKind::HumanRequested,
+        orchestrator_core::NoticeKind::OptedOut => NoticeKind::OptedOut,
+        orchestrator_core::NoticeKind::CustomerFollowup => NoticeKind::CustomerFollowup,
     }
 }
 

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use std::sync::{Arc, Mutex};
 
+use orchestrator_core::BusinessProfile;
 use serde::Serialize;
 use store::jobs::{ClaimedJob, Completer, CompletionWriter, Jobs};
 use store::{DbPool, StoreError};
@@ -47,6 +48,8 @@ pub struct RunnerSettings {
     pub poll_interval: Duration,
     /// Retry delays.
     pub retry: RetryPolicy,
+    /// The business facts the bot may tell customers.
+    pub profile: Arc<BusinessProfile>,
 }
 
 /// Counts of what a run did.
@@ -192,7 +195,8 @@ impl Queue for Runner {
     }
 
     async fn run(&self, job: ClaimedJob) {
-        let outcome = run_job(&self.jobs, &self.completer, &self.settings.retry, job).await;
+        let outcome =
+            run_job(&self.jobs, &self.completer, &self.settings.retry, &self.settings.profile, job).await;
         if let Ok(mut tally) = self.tally.lock() {
             tally.record(outcome);
         }

@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use domain::conversation::ConversationState;
+use domain::webhook::MessageType;
 
-use crate::{Decision, Inbound, InboundKind, decide};
+use crate::{BusinessProfile, Decision, Inbound, InboundKind, decide};
 
 /// One stored inbound message and the replies stored for it.
 #[derive(Debug, Clone)]
@@ -19,18 +20,6 @@ pub struct StoredTurn<'a> {
     pub stored_replies: Vec<&'a str>,
 }
 
-#[cfg(feature = "cli")]
-impl<'a> From<&'a store::transcripts::TranscriptTurn> for StoredTurn<'a> {
-    fn from(turn: &'a store::transcripts::TranscriptTurn) -> Self {
-        Self {
-            message_type: turn.inbound.message_type.as_str(),
-            text: turn.inbound.text_body.as_deref(),
-            received_at: turn.inbound.received_at,
-            stored_replies: turn.replies.iter().map(|r| r.body.as_str()).collect(),
-        }
-    }
-}
-
 /// The engine's decision for a stored turn, and whether it matches what was stored.
 #[derive(Debug, Clone)]
 pub struct ReplayedTurn {
@@ -40,14 +29,14 @@ pub struct ReplayedTurn {
     pub matches: bool,
 }
 
-/// Replays `turns` in order from a new conversation.
-pub fn replay(turns: &[StoredTurn<'_>]) -> Vec<ReplayedTurn> {
+/// Replays `turns` in order from a new conversation, each message its own turn.
+pub fn replay(turns: &[StoredTurn<'_>], profile: &BusinessProfile) -> Vec<ReplayedTurn> {
     let mut state = ConversationState::default();
     turns
         .iter()
         .map(|turn| {
-            let kind = InboundKind::from_message_type(turn.message_type);
-            let decision = decide(&state, &Inbound { kind, text: turn.text }, turn.received_at);
+            let kind = InboundKind::from(&MessageType::from(turn.message_type.to_owned()));
+            let decision = decide(&state, &[Inbound { kind, text: turn.text }], turn.received_at, profile);
             let matches = match (&decision.reply, turn.stored_replies.as_slice()) {
                 (None, []) => true,
                 (Some(reply), [stored]) => reply.text == *stored,
@@ -74,13 +63,11 @@ mod tests {
 
     #[test]
     fn matching_and_differing_turns_are_told_apart() {
-        let greeting_and_question = crate::texts::question(domain::conversation::QuestionKey::AskService);
-        let first = domain::text_policy::with_greeting(greeting_and_question);
-        let replayed = replay(&[
-            turn("hello", &[&first]),
-            turn("I need a golden visa", &["something else"]),
-            turn("Sara", &[]),
-        ]);
+        let first = domain::text_policy::with_greeting(crate::texts::ASK_SERVICE);
+        let replayed = replay(
+            &[turn("hello", &[&first]), turn("I need a golden visa", &["something else"]), turn("Sara", &[])],
+            &BusinessProfile::default(),
+        );
         assert_eq!(replayed.iter().map(|t| t.matches).collect::<Vec<_>>(), [true, false, false]);
     }
 }

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::conversation::{ConversationState, QuestionKey};
-use orchestrator_core::{Inbound, InboundKind, decide};
+use orchestrator_core::{BusinessProfile, Inbound, InboundKind, decide};
 
 /// WhatsApp's limit on a text message body, in characters.
 const MAX_REPLY_CHARS: usize = 4096;
@@ -23,8 +23,9 @@ fn an_overlong_word_is_not_taken_as_a_name_and_every_reply_fits_whatsapp() {
     for (i, text) in turns.iter().enumerate() {
         let decision = decide(
             &state,
-            &Inbound { kind: InboundKind::Text, text: Some(text) },
+            &[Inbound { kind: InboundKind::Text, text: Some(text) }],
             start + Duration::minutes(i as i64),
+            &BusinessProfile::default(),
         );
         if let Some(reply) = decision.reply {
             let chars = reply.text.chars().count();

@@ -31,6 +31,11 @@ pub const COUNTERS: &[Counter] = &[
         help: "Sends with no answer from the Graph API",
     },
     Counter {
+        name: "outbound_refused_opted_out_total",
+        labels: &[],
+        help: "Replies not sent because the customer opted out",
+    },
+    Counter {
         name: "outbound_service_lists_blocked_total",
         labels: &[],
         help: "Service lists removed by the sanitizer before sending",
@@ -99,6 +104,13 @@ impl Sender {
             let failure = SendFailure { code: None, text: "the customer has no phone number to send to" };
             return self.fail(send, &failure).await;
         };
+        if send.opted_out {
+            // The engine stays silent after an opt-out; this is the second check (invariant 11).
+            tracing::warn!("not sent: the customer opted out");
+            metrics::counter!("outbound_refused_opted_out_total").increment(1);
+            let _ = self.sends.refuse_opted_out(send).await?;
+            return Ok(());
+        }
         if !send.in_service_window {
             let failure = SendFailure {
                 code: Some(131047),

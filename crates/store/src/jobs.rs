@@ -243,8 +243,10 @@ pub struct JobResult {
     pub state: ConversationState,
     /// The reply, if any.
     pub reply: Option<NewReply>,
-    /// The notification, if any.
-    pub notification: Option<NewNotification>,
+    /// Notifications for staff, in the order they were raised.
+    pub notifications: Vec<NewNotification>,
+    /// A change to the customer's opt-out, written on the contact row.
+    pub contact: Option<OptOut>,
     /// The lead's status once the conversation has left qualification; the lead row is
     /// written from `state`'s known fields.
     pub lead: Option<LeadStatus>,
@@ -254,7 +256,33 @@ impl JobResult {
     /// A result that writes the job's state back unchanged, with no reply, notice or lead.
     pub fn unchanged(job: ClaimedJob) -> Self {
         let state = job.state.clone();
-        Self { job, traceparent: None, state, reply: None, notification: None, lead: None }
+        Self {
+            job,
+            traceparent: None,
+            state,
+            reply: None,
+            notifications: Vec::new(),
+            contact: None,
+            lead: None,
+        }
+    }
+}
+
+/// A customer's choice about hearing from us (invariant 11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptOut {
+    /// Nothing more of ours may reach them: `contact.opted_out_at` is set.
+    OptedOut,
+    /// They asked to hear from us again: `contact.opted_out_at` is cleared.
+    OptedIn,
+}
+
+impl OptOut {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::OptedOut => "out",
+            Self::OptedIn => "in",
+        }
     }
 }
 
@@ -285,12 +313,15 @@ macro_rules! complete_sql {
             "WITH input AS (
     SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
                          $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-                         $13::text[], $14::text[], $15::text[], $16::text[],
-                         $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[])
+                         $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
+                         $19::text[])
         WITH ORDINALITY AS i(job_id, claim_token, conversation_id, conversation_version, known_fields,
                              engine_state, dedupe_key, question_key, body, reply_to, request_id, traceparent,
-                             notice_kind, notice_key, notice_title, notice_body, lead_status, service, name,
-                             nationality, email, best_time_to_call, position)
+                             opt_out, lead_status, service, name, nationality, email, best_time_to_call,
+                             position)
+), notice AS (
+    SELECT * FROM unnest($20::bigint[], $21::text[], $22::text[], $23::text[], $24::text[])
+        WITH ORDINALITY AS n(job_id, kind, dedupe_key, title, body, position)
 ), job_held AS (
     SELECT j.id FROM outbound_job j
     WHERE j.id = ANY($1::bigint[]) AND j.status = 'running'
@@ -329,10 +360,15 @@ macro_rules! complete_sql {
     RETURNING id, outbound_job_id
 ), notice_row AS (
     INSERT INTO notification (kind, conversation_id, dedupe_key, title, body)
-    SELECT notice_kind, conversation_id, notice_key, notice_title, notice_body
-    FROM saved WHERE notice_kind IS NOT NULL
-    ORDER BY job_id
+    SELECT n.kind, s.conversation_id, n.dedupe_key, n.title, n.body
+    FROM notice n JOIN saved s ON s.job_id = n.job_id
+    ORDER BY n.job_id, n.position
     ON CONFLICT (dedupe_key) DO NOTHING
+), contact_row AS (
+    UPDATE contact k
+    SET opted_out_at = CASE WHEN s.opt_out = 'out' THEN COALESCE(k.opted_out_at, now()) END, updated_at = now()
+    FROM saved s JOIN conversation c ON c.id = s.conversation_id
+    WHERE k.id = c.contact_id AND s.opt_out IS NOT NULL
 ), lead_row AS (
     INSERT INTO lead (conversation_id, status, service, name, nationality, email, best_time_to_call)
     SELECT conversation_id, lead_status, service, name, nationality, email, best_time_to_call
@@ -406,7 +442,8 @@ async fn run_complete(
     let known: Vec<String> = results.iter().map(|r| json_text(&r.state.known)).collect();
     let engine: Vec<String> = results.iter().map(|r| json_text(&r.state.engine)).collect();
     let reply = |f: fn(&NewReply) -> &str| column(&|r| r.reply.as_ref().map(f));
-    let notice = |f: fn(&NewNotification) -> &str| column(&|r| r.notification.as_ref().map(f));
+    let notices: Vec<(i64, &NewNotification)> =
+        results.iter().flat_map(|r| r.notifications.iter().map(|n| (r.job.id, n))).collect();
     let lead = |f: fn(&KnownFields) -> Option<&str>| column(&|r| r.lead.and_then(|_| f(&r.state.known)));
     let query = diesel::sql_query(sql)
         .bind::<Array<BigInt>, _>(ids(|r| r.job.id))
@@ -423,16 +460,18 @@ async fn run_complete(
         .bind::<Array<Nullable<Text>>, _>(column(&|r| {
             r.traceparent.as_deref().or(r.job.origin.traceparent.as_deref())
         }))
-        .bind::<Array<Nullable<Text>>, _>(notice(|n| n.kind.as_str()))
-        .bind::<Array<Nullable<Text>>, _>(notice(|n| &n.dedupe_key))
-        .bind::<Array<Nullable<Text>>, _>(notice(|n| &n.title))
-        .bind::<Array<Nullable<Text>>, _>(notice(|n| &n.body))
+        .bind::<Array<Nullable<Text>>, _>(column(&|r| r.contact.map(OptOut::as_str)))
         .bind::<Array<Nullable<Text>>, _>(column(&|r| r.lead.map(LeadStatus::as_str)))
         .bind::<Array<Nullable<Text>>, _>(lead(|k| k.service.as_deref()))
         .bind::<Array<Nullable<Text>>, _>(lead(|k| k.name.as_deref()))
         .bind::<Array<Nullable<Text>>, _>(lead(|k| k.nationality.as_deref()))
         .bind::<Array<Nullable<Text>>, _>(lead(|k| k.email.as_deref()))
-        .bind::<Array<Nullable<Text>>, _>(lead(|k| k.best_time_to_call.as_deref()));
+        .bind::<Array<Nullable<Text>>, _>(lead(|k| k.best_time_to_call.as_deref()))
+        .bind::<Array<BigInt>, _>(notices.iter().map(|(job, _)| *job).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(notices.iter().map(|(_, n)| n.kind.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(notices.iter().map(|(_, n)| n.dedupe_key.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(notices.iter().map(|(_, n)| n.title.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(notices.iter().map(|(_, n)| n.body.as_str()).collect::<Vec<_>>());
     let rows = Prepared(query).load::<CompleteRow>(conn).await?;
     Ok(rows
         .into_iter()

@@ -57,6 +57,7 @@ mod every_statement_prepares {
         ("retry a send", outbound::RETRY_SQL),
         ("fail a send", outbound::FAIL_SQL),
         ("mark a send uncertain", outbound::UNCERTAIN_SQL),
+        ("refuse a send to an opted-out customer", outbound::REFUSE_SQL),
         ("pause a number", outbound::PAUSE_SQL),
         ("sender upkeep", outbound::UPKEEP_SQL),
         ("failed jobs", redrive::FAILED_JOBS_SQL),

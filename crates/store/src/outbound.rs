@@ -50,6 +50,9 @@ pub struct ClaimedSend {
     /// Whether the customer wrote in the last 24 hours (free-form texts are allowed).
     #[diesel(sql_type = Bool)]
     pub in_service_window: bool,
+    /// Whether the customer opted out (nothing may be sent to them).
+    #[diesel(sql_type = Bool)]
+    pub opted_out: bool,
     /// Seconds from the row's creation to this claim.
     #[diesel(sql_type = Double)]
     pub waited_secs: f64,
@@ -77,6 +80,7 @@ WHERE o.id = due.id AND c.id = o.conversation_id AND k.id = c.contact_id
 RETURNING o.id, o.conversation_id, o.dedupe_key, o.body, o.reply_to_provider_message_id, o.attempts,
           o.max_attempts, o.claim_token, o.request_id, o.traceparent, c.phone_number_id, k.wa_id,
           COALESCE(c.last_inbound_at > now() - interval '24 hours', false) AS in_service_window,
+          k.opted_out_at IS NOT NULL AS opted_out,
           EXTRACT(EPOCH FROM now() - o.created_at)::float8 AS waited_secs";
 
 /// The send queue, on a pool: every call checks a connection out for itself.
@@ -145,6 +149,15 @@ impl Sends {
             .bind::<Text, _>(error.text);
         let changed: Changed = Prepared(query).get_result(&mut *connection(&self.pool).await?).await?;
         Ok(Fenced::from_rows(usize::from(changed.n == 1)))
+    }
+
+    /// Ends a send that must not go out because the customer opted out: `failed` with the
+    /// reason, without notifying staff (they were told of the opt-out itself).
+    pub async fn refuse_opted_out(&self, send: &ClaimedSend) -> Result<Fenced<()>, StoreError> {
+        let query = diesel::sql_query(REFUSE_SQL)
+            .bind::<BigInt, _>(send.id)
+            .bind::<SqlUuid, _>(send.lease.claim_token);
+        Ok(Fenced::from_rows(Prepared(query).execute(&mut *connection(&self.pool).await?).await?))
     }
 
     /// Marks a send whose outcome is unknown: settled by a status webhook, or looked at
@@ -256,6 +269,11 @@ pub(crate) const FAIL_SQL: &str = "WITH updated AS (
     ON CONFLICT (dedupe_key) DO NOTHING
 )
 SELECT count(*) AS n FROM updated";
+
+pub(crate) const REFUSE_SQL: &str = "UPDATE outbound_message_log
+    SET status = 'failed', failed_at = clock_timestamp(), error_text = 'not sent: the customer opted out',
+        claim_token = NULL, lease_until = NULL, updated_at = now()
+    WHERE id = $1 AND claim_token = $2 AND status = 'sending'";
 
 pub(crate) const UNCERTAIN_SQL: &str = "UPDATE outbound_message_log
     SET status = 'uncertain', uncertain_at = clock_timestamp(), run_at = now() + make_interval(secs => $3),

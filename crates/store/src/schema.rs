@@ -10,6 +10,7 @@ diesel::table! {
         profile_name -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        opted_out_at -> Nullable<Timestamptz>,
     }
 }
 

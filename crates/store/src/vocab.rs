@@ -156,6 +156,10 @@ text_enum! {
         OutboundFailed = "outbound_failed",
         /// A reply got no answer and no status, and is held for staff.
         OutboundUncertain = "outbound_uncertain",
+        /// The customer opted out: nothing more is sent to them.
+        OptedOut = "opted_out",
+        /// The customer wrote after the closing or a handoff.
+        CustomerFollowup = "customer_followup",
     }
 }
 

@@ -16,7 +16,7 @@ pub const SCRIPT: [&str; 6] = [
     "I need a family visa for my wife and kids",
     "Ahmed Khan",
     "Pakistani",
-    "ahmed.khan@example.com",
+    "ahmed.khan@outlook.com",
     "Tomorrow after 5pm",
 ];
 

@@ -27,6 +27,7 @@ fn config(database_url: &str) -> ServeConfig {
             poll_interval_ms: 200,
             retry_base_ms: 1000,
             retry_max_ms: 60_000,
+            business_profile: None,
         },
         bind_addr: "127.0.0.1:0".parse().expect("addr"),
         runner_token: Some(Secret::new(TOKEN)),

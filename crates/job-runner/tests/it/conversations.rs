@@ -15,7 +15,7 @@ async fn a_scripted_conversation_runs_to_the_closing_and_a_qualified_lead() {
     let runner = h.runner();
     let customer = "971500000101";
     for message in
-        ["Hello", "I need a family visa", "Ahmed Khan", "Pakistani", "ahmed@example.com", "after 5pm"]
+        ["Hello", "I need a family visa", "Ahmed Khan", "Pakistani", "ahmed.khan@gmail.com", "after 5pm"]
     {
         h.text(customer, message).await;
         let summary = runner.run_due(10).await.expect("run");
@@ -29,14 +29,14 @@ async fn a_scripted_conversation_runs_to_the_closing_and_a_qualified_lead() {
             texts::ASK_NATIONALITY.to_owned(),
             texts::ASK_EMAIL.to_owned(),
             texts::ASK_BEST_TIME.to_owned(),
-            "Thank you, Ahmed! Our team will prepare your quotation and call you at the time you chose."
+            "Thank you, Ahmed! Here is what I have: Ahmed Khan, Family visa, Pakistani, ahmed.khan@gmail.com, after 5pm. Our team will prepare your quotation and call you at the time you chose. If anything needs changing, just tell me here."
                 .to_owned(),
         ]
     );
     let lead = h
         .count(
             "SELECT count(*) AS n FROM lead WHERE status = 'qualified' AND service = 'Family visa' \
-             AND name = 'Ahmed Khan' AND nationality = 'Pakistani' AND email = 'ahmed@example.com' \
+             AND name = 'Ahmed Khan' AND nationality = 'Pakistani' AND email = 'ahmed.khan@gmail.com' \
              AND best_time_to_call = 'after 5pm'",
         )
         .await;
@@ -135,7 +135,7 @@ async fn a_stored_conversation_replays_to_the_same_decisions() {
         "I need a freelance permit",
         "Maria Santos",
         "I'm from the Philippines",
-        "maria@example.com",
+        "maria.santos@yahoo.com",
     ] {
         h.text(customer, message).await;
         runner.run_due(10).await.expect("run");
@@ -145,8 +145,16 @@ async fn a_stored_conversation_replays_to_the_same_decisions() {
 
     let conversation_id = h.count("SELECT id AS n FROM conversation").await;
     let transcript = store::transcripts::transcript(&h.pool, conversation_id).await.expect("transcript");
-    let turns: Vec<_> = transcript.iter().map(orchestrator_core::replay::StoredTurn::from).collect();
-    let replayed = orchestrator_core::replay::replay(&turns);
+    let turns: Vec<_> = transcript
+        .iter()
+        .map(|t| orchestrator_core::replay::StoredTurn {
+            message_type: t.inbound.message_type.as_str(),
+            text: t.inbound.text_body.as_deref(),
+            received_at: t.inbound.received_at,
+            stored_replies: t.replies.iter().map(|r| r.body.as_str()).collect(),
+        })
+        .collect();
+    let replayed = orchestrator_core::replay::replay(&turns, &orchestrator_core::BusinessProfile::default());
     assert_eq!(replayed.len(), 6);
     assert!(replayed.iter().all(|t| t.matches), "{replayed:?}");
 }

@@ -18,6 +18,7 @@ pub fn settings() -> RunnerSettings {
         lease: Duration::from_secs(30),
         poll_interval: Duration::from_millis(200),
         retry: RetryPolicy { base: Duration::from_secs(10), max: Duration::from_secs(600) },
+        profile: std::sync::Arc::default(),
     }
 }
 

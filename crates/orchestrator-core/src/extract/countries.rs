@@ -1,4 +1,4 @@
-//! Every country and its demonym in English, and the common ones in Arabic.
+//! Every country and its demonym in English.
 
 /// A nationality: the demonym stored, the country names and the demonyms customers use.
 pub(crate) struct Nationality {
@@ -289,82 +289,4 @@ pub(crate) const NATIONALITIES: &[Nationality] = &[
     Nationality { demonym: "Yemeni", countries: &["Yemen"], demonyms: &["Yemeni"] },
     Nationality { demonym: "Zambian", countries: &["Zambia"], demonyms: &["Zambian"] },
     Nationality { demonym: "Zimbabwean", countries: &["Zimbabwe"], demonyms: &["Zimbabwean"] },
-    Nationality {
-        demonym: "Pakistani", countries: &["باكستان"], demonyms: &["باكستاني", "باكستانية"]
-    },
-    Nationality { demonym: "Indian", countries: &["الهند"], demonyms: &["هندي", "هندية"] },
-    Nationality { demonym: "Egyptian", countries: &["مصر"], demonyms: &["مصري", "مصرية"] },
-    Nationality { demonym: "Syrian", countries: &["سوريا"], demonyms: &["سوري", "سورية"] },
-    Nationality {
-        demonym: "Jordanian", countries: &["الأردن"], demonyms: &["أردني", "اردني", "أردنية"]
-    },
-    Nationality {
-        demonym: "Lebanese", countries: &["لبنان"], demonyms: &["لبناني", "لبنانية"]
-    },
-    Nationality {
-        demonym: "Emirati",
-        countries: &["الإمارات"],
-        demonyms: &["إماراتي", "اماراتي", "إماراتية"],
-    },
-    Nationality {
-        demonym: "Saudi", countries: &["السعودية"], demonyms: &["سعودي", "سعودية"]
-    },
-    Nationality {
-        demonym: "Palestinian", countries: &["فلسطين"], demonyms: &["فلسطيني", "فلسطينية"]
-    },
-    Nationality {
-        demonym: "Sudanese", countries: &["السودان"], demonyms: &["سوداني", "سودانية"]
-    },
-    Nationality { demonym: "Iraqi", countries: &["العراق"], demonyms: &["عراقي", "عراقية"] },
-    Nationality { demonym: "Yemeni", countries: &["اليمن"], demonyms: &["يمني", "يمنية"] },
-    Nationality {
-        demonym: "Moroccan", countries: &["المغرب"], demonyms: &["مغربي", "مغربية"]
-    },
-    Nationality { demonym: "Tunisian", countries: &["تونس"], demonyms: &["تونسي", "تونسية"] },
-    Nationality {
-        demonym: "Algerian", countries: &["الجزائر"], demonyms: &["جزائري", "جزائرية"]
-    },
-    Nationality { demonym: "Libyan", countries: &["ليبيا"], demonyms: &["ليبي", "ليبية"] },
-    Nationality { demonym: "Omani", countries: &["عمان"], demonyms: &["عماني", "عمانية"] },
-    Nationality {
-        demonym: "Kuwaiti", countries: &["الكويت"], demonyms: &["كويتي", "كويتية"]
-    },
-    Nationality { demonym: "Qatari", countries: &["قطر"], demonyms: &["قطري", "قطرية"] },
-    Nationality {
-        demonym: "Bahraini", countries: &["البحرين"], demonyms: &["بحريني", "بحرينية"]
-    },
-    Nationality {
-        demonym: "Filipino", countries: &["الفلبين"], demonyms: &["فلبيني", "فلبينية"]
-    },
-    Nationality {
-        demonym: "Bangladeshi", countries: &["بنغلاديش"], demonyms: &["بنغلاديشي", "بنغالي"]
-    },
-    Nationality { demonym: "Nepali", countries: &["نيبال"], demonyms: &["نيبالي"] },
-    Nationality { demonym: "Sri Lankan", countries: &["سريلانكا"], demonyms: &["سريلانكي"] },
-    Nationality {
-        demonym: "Iranian", countries: &["إيران"], demonyms: &["ايران", "إيراني", "ايراني"]
-    },
-    Nationality {
-        demonym: "Afghan",
-        countries: &["أفغانستان"],
-        demonyms: &["افغانستان", "أفغاني", "افغاني"],
-    },
-    Nationality { demonym: "Turkish", countries: &["تركيا"], demonyms: &["تركي", "تركية"] },
-    Nationality {
-        demonym: "British", countries: &["بريطانيا"], demonyms: &["بريطاني", "بريطانية"]
-    },
-    Nationality {
-        demonym: "American", countries: &["أمريكا"], demonyms: &["امريكا", "أمريكي", "امريكي"]
-    },
-    Nationality { demonym: "Russian", countries: &["روسيا"], demonyms: &["روسي", "روسية"] },
-    Nationality { demonym: "Chinese", countries: &["الصين"], demonyms: &["صيني", "صينية"] },
-    Nationality { demonym: "Somali", countries: &["الصومال"], demonyms: &["صومالي"] },
-    Nationality {
-        demonym: "Ethiopian", countries: &["إثيوبيا"], demonyms: &["اثيوبيا", "إثيوبي", "اثيوبي"]
-    },
-    Nationality { demonym: "Nigerian", countries: &["نيجيريا"], demonyms: &["نيجيري"] },
-    Nationality { demonym: "Kenyan", countries: &["كينيا"], demonyms: &["كيني"] },
-    Nationality {
-        demonym: "Mauritanian", countries: &["موريتانيا"], demonyms: &["موريتاني"]
-    },
 ];

@@ -1,51 +1,66 @@
-//! Reading lead details out of what customers write.
+//! Reading lead details out of what customers write. Every message is read for every
+//! field; the question just asked only widens what counts (a bare name after the name
+//! question, a bare hour after the time question).
 
 mod countries;
-mod normalize;
-mod people;
+mod email;
+mod names;
+mod nationality;
+pub(crate) mod normalize;
 mod services;
-
-use std::sync::LazyLock;
+mod time;
 
 use domain::conversation::QuestionKey;
-use regex::Regex;
 
-pub(crate) use people::wants_human;
+pub(crate) use email::EmailFound;
+pub(crate) use time::TimeFound;
 
-/// Details found in one message.
+/// Details found in one turn.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Extracted {
-    pub(crate) service: Option<&'static str>,
+    /// A canonical service, or "Other: <the customer's words>".
+    pub(crate) service: Option<String>,
     pub(crate) name: Option<String>,
     pub(crate) nationality: Option<&'static str>,
-    pub(crate) email: Option<String>,
-    pub(crate) best_time_to_call: Option<String>,
+    pub(crate) email: Option<EmailFound>,
+    pub(crate) best_time: Option<TimeFound>,
 }
 
-static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-        .unwrap_or_else(|e| unreachable!("valid regex: {e}"))
-});
+/// How the text is to be read.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Context {
+    /// The question the customer is answering.
+    pub(crate) asked: Option<QuestionKey>,
+    /// A bare name counts (the name question was asked, or the customer corrects it).
+    pub(crate) bare_name: bool,
+    /// The text asks a question, so a bare time in it is not an answer.
+    pub(crate) question: bool,
+    /// "Other: …" is taken only while the service is still being asked for.
+    pub(crate) service_open: bool,
+}
 
-/// Longest best-time answer kept.
-const MAX_TIME_CHARS: usize = 120;
-
-/// Everything `text` says, read in the light of the question just asked (a bare name only
-/// counts as a name after the name question, any text as a time after the time question).
-pub(crate) fn extract(text: &str, asked: Option<QuestionKey>) -> Extracted {
+/// Everything `text` says.
+pub(crate) fn extract(text: &str, context: Context) -> Extracted {
     let normalized = normalize::Normalized::new(text);
-    let email = EMAIL.find(text).map(|m| m.as_str().to_lowercase());
-    let best_time_to_call = (asked == Some(QuestionKey::AskBestTime) && email.is_none())
-        .then(|| text.trim())
-        .filter(|t| t.chars().any(char::is_alphanumeric))
-        .map(|t| t.chars().take(MAX_TIME_CHARS).collect());
+    let asked = context.asked;
+    let service = services::service(&normalized).map(str::to_owned).or_else(|| {
+        context
+            .service_open
+            .then(|| services::other(text, asked == Some(QuestionKey::AskService) && !context.question))
+            .flatten()
+    });
     Extracted {
-        service: services::service(&normalized),
-        name: people::name(text, asked == Some(QuestionKey::AskName)),
-        nationality: people::nationality(text, asked == Some(QuestionKey::AskNationality)),
-        email,
-        best_time_to_call,
+        service,
+        name: names::name(text, context.bare_name),
+        nationality: nationality::nationality(text, asked == Some(QuestionKey::AskNationality)),
+        email: email::email(text, asked == Some(QuestionKey::AskEmail)),
+        best_time: time::best_time(text, asked == Some(QuestionKey::AskBestTime) && !context.question),
     }
+}
+
+/// The Arabic demonym of a canonical nationality, for Arabic read-backs.
+pub(crate) fn arabic_demonym(demonym: &str) -> Option<&'static str> {
+    nationality::arabic_demonym(demonym)
 }
 
 #[cfg(test)]
@@ -53,21 +68,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_message_can_fill_several_fields() {
-        let found = extract("Hi, I'm Ahmed from Pakistan and I need a family visa", None);
-        assert_eq!(found.service, Some("Family visa"));
-        assert_eq!(found.name.as_deref(), Some("Ahmed"));
-        assert_eq!(found.nationality, Some("Pakistani"));
-        assert_eq!(found.email, None);
+    fn one_message_can_fill_every_field() {
+        let found = extract(
+            "Hi, golden visa please. I'm Ravi Shankar from India, email ravi.shankar@gmail.com, call me after 5",
+            Context { service_open: true, ..Context::default() },
+        );
+        assert_eq!(found.service.as_deref(), Some("Golden visa"));
+        assert_eq!(found.name.as_deref(), Some("Ravi Shankar"));
+        assert_eq!(found.nationality, Some("Indian"));
+        assert_eq!(found.email, Some(EmailFound::Address("ravi.shankar@gmail.com".into())));
+        assert_eq!(found.best_time, Some(TimeFound::At("after 5".into())));
     }
 
     #[test]
-    fn email_anywhere_and_time_only_when_asked() {
-        let found = extract("sure, it's Ahmed.Khan+visa@Example.co.uk thanks", Some(QuestionKey::AskEmail));
-        assert_eq!(found.email.as_deref(), Some("ahmed.khan+visa@example.co.uk"));
-        assert_eq!(extract("tomorrow after 5pm", None).best_time_to_call, None);
-        let time = extract("tomorrow after 5pm", Some(QuestionKey::AskBestTime)).best_time_to_call;
-        assert_eq!(time.as_deref(), Some("tomorrow after 5pm"));
-        assert_eq!(extract("???", Some(QuestionKey::AskBestTime)).best_time_to_call, None);
+    fn name_and_nationality_in_one_answer() {
+        let found = extract(
+            "Ahmed Ali, Jordanian",
+            Context { asked: Some(QuestionKey::AskName), bare_name: true, ..Context::default() },
+        );
+        assert_eq!((found.name.as_deref(), found.nationality), (Some("Ahmed Ali"), Some("Jordanian")));
     }
 }

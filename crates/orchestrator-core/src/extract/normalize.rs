@@ -22,10 +22,36 @@ impl Normalized {
             .any(|(i, _)| self.0[..i].ends_with(' ') && self.0[i + phrase.len()..].starts_with(' '))
     }
 
+    /// Whether the whole text is `phrase`.
+    pub(crate) fn is_exactly(&self, phrase: &str) -> bool {
+        self.0.trim() == normalize(phrase)
+    }
+
+    /// The normalised text, without its padding.
+    pub(crate) fn as_str(&self) -> &str {
+        self.0.trim()
+    }
+
     /// The words, in order.
     pub(crate) fn words(&self) -> impl Iterator<Item = &str> {
         self.0.split_whitespace()
     }
+}
+
+/// A normalised Arabic word and the forms it takes without its attached conjunction
+/// (و ف), preposition (ب ل ك) and article (ال): "والاقامه" gives "الاقامه", "اقامه".
+pub(crate) fn arabic_stems(word: &str) -> Vec<&str> {
+    let mut stems = vec![word];
+    let mut rest = word;
+    for prefixes in [&["و", "ف"][..], &["ب", "ل", "ك"], &["ال", "ل"]] {
+        if let Some(stripped) = prefixes.iter().find_map(|p| rest.strip_prefix(p)) {
+            if stripped.chars().count() >= 2 {
+                rest = stripped;
+                stems.push(rest);
+            }
+        }
+    }
+    stems
 }
 
 /// Lower case, punctuation to spaces, Arabic variants folded, single spaces, trimmed.
@@ -34,8 +60,11 @@ pub(crate) fn normalize(text: &str) -> String {
     for c in text.chars() {
         let c = match c {
             'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
-            'ى' => 'ي',
+            'ى' | 'ئ' => 'ي',
+            'ؤ' => 'و',
             'ة' => 'ه',
+            '٠'..='٩' => char::from_digit(u32::from(c) - 0x0660, 10).unwrap_or(c),
+            '۰'..='۹' => char::from_digit(u32::from(c) - 0x06F0, 10).unwrap_or(c),
             'ـ' | '\u{064B}'..='\u{0652}' => continue,
             c if c.is_alphanumeric() || c == '\'' => c,
             _ => ' ',
@@ -55,6 +84,15 @@ mod tests {
         assert_eq!(normalize("free-zone"), "free zone");
         assert_eq!(normalize("الإقامة"), normalize("الاقامة"));
         assert_eq!(normalize("تأشيرة"), normalize("تاشيره"));
+        assert_eq!(normalize("٨ بالليل"), "8 بالليل");
+        assert_eq!(normalize("۵"), "5");
+    }
+
+    #[test]
+    fn attached_particles_come_off_arabic_words() {
+        assert_eq!(arabic_stems("والاقامه"), ["والاقامه", "الاقامه", "اقامه"]);
+        assert_eq!(arabic_stems("بالليل"), ["بالليل", "الليل", "ليل"]);
+        assert_eq!(arabic_stems("للشركه"), ["للشركه", "لشركه", "شركه"]);
     }
 
     #[test]

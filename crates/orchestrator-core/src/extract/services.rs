@@ -31,6 +31,15 @@ const SERVICES: &[Service] = &[
             "فيزا ذهبية",
             "الفيزا الذهبية",
             "الذهبية",
+            "10 year",
+            "10 years visa",
+            "10-year visa",
+            "ten years visa",
+            "golden",
+            "الاقامه الذهبيه",
+            "الذهبيه",
+            "جولدن",
+            "غولدن",
         ],
     },
     Service {
@@ -47,6 +56,9 @@ const SERVICES: &[Service] = &[
             "تأشيرة مستثمر",
             "فيزا مستثمر",
             "مستثمر",
+            "investor",
+            "شريك",
+            "partner",
         ],
     },
     Service {
@@ -107,6 +119,24 @@ const SERVICES: &[Service] = &[
             "تأشيرة عمل",
             "تاشيرة عمل",
             "فيزا عمل",
+            "maid visa",
+            "housemaid",
+            "maid",
+            "nanny",
+            "driver visa",
+            "domestic worker",
+            "visa for my employee",
+            "visa for my employees",
+            "visa for my staff",
+            "visa for my driver",
+            "visa for my maid",
+            "عمالة",
+            "خادمة",
+            "خدامة",
+            "سائق",
+            "عامل",
+            "عمال",
+            "مربية",
         ],
     },
     Service {
@@ -125,6 +155,9 @@ const SERVICES: &[Service] = &[
             "تاشيرة زيارة",
             "فيزا زيارة",
             "زيارة",
+            "سياحية",
+            "tourist",
+            "فيزا سياحه",
             "تأشيرة سياحية",
             "فيزا سياحية",
         ],
@@ -142,6 +175,7 @@ const SERVICES: &[Service] = &[
             "freelance",
             "free lance",
             "فري لانس",
+            "فريلانس",
             "عمل حر",
             "العمل الحر",
             "ترخيص عمل حر",
@@ -184,22 +218,62 @@ const SERVICES: &[Service] = &[
         phrases: &[
             "licence renewal",
             "license renewal",
-            "lisence renewal",
             "renew my licence",
             "renew my license",
             "renew licence",
             "renew license",
             "renew trade",
+            "renew my trade",
+            "renew the license",
+            "renew the licence",
+            "renew our license",
+            "renew our licence",
             "renewal of licence",
             "renewal of license",
             "renewal of trade",
-            "trade licence",
-            "trade license",
-            "trade lisence",
+            "renewal of my license",
+            "renewal of my licence",
+            "licence expired",
+            "license expired",
+            "license is expiring",
+            "licence is expiring",
             "تجديد الرخصة",
             "تجديد رخصة",
-            "الرخصة التجارية",
+            "تجديد رخصتي",
+            "تجديد الرخصة التجارية",
+            "أجدد الرخصة",
+            "اجدد الرخصه",
+            "أجدد رخصتي",
+        ],
+    },
+    Service {
+        name: "New trade licence",
+        phrases: &[
+            "new licence",
+            "new license",
+            "new trade licence",
+            "new trade license",
+            "trade licence",
+            "trade license",
+            "business licence",
+            "business license",
+            "commercial license",
+            "commercial licence",
+            "open a license",
+            "open a licence",
+            "get a license",
+            "get a licence",
             "رخصة تجارية",
+            "رخصة تجارية جديدة",
+            "رخصة جديدة",
+            "الرخصة التجارية",
+            "أفتح رخصة",
+            "افتح رخصه",
+            "فتح رخصة",
+            "استخراج رخصة",
+            "رخصة",
+            "license",
+            "licence",
         ],
     },
     Service {
@@ -231,6 +305,20 @@ const SERVICES: &[Service] = &[
             "تأسيس أعمال",
             "تأسيس الأعمال",
             "تسجيل شركة",
+            "شركة جديدة",
+            "افتح شركة",
+            "أفتح شركة",
+            "llc",
+            "trading company",
+            "open company",
+            "open my company",
+            "my own company",
+            "my own business",
+            "start business",
+            "setup company",
+            "company set-up",
+            "set up my company",
+            "set up a business",
         ],
     },
     Service {
@@ -243,11 +331,19 @@ const SERVICES: &[Service] = &[
             "emirate id",
             "emirtes id",
             "eid card",
+            "eid",
+            "eida",
             "id card",
+            "emirates id renewal",
             "الهوية الإماراتية",
             "الهوية الاماراتية",
             "بطاقة الهوية",
             "الهوية",
+            "هوية",
+            "الهويه",
+            "بطاقه الهويه",
+            "هويتي",
+            "الهويه الاماراتيه",
         ],
     },
     Service {
@@ -266,6 +362,12 @@ const SERVICES: &[Service] = &[
             "توثيق",
             "تصديق الشهادات",
             "توثيق الشهادات",
+            "معادلة الشهادة",
+            "معادلة شهادة",
+            "certificate attestation",
+            "degree attestation",
+            "marriage certificate",
+            "birth certificate",
         ],
     },
     Service {
@@ -286,6 +388,71 @@ const SERVICES: &[Service] = &[
             "مندوب",
             "معقب",
             "تعقيب",
+            "pro",
+            "خدمات المعقب",
+            "تخليص معاملات",
+            "معاملات حكومية",
+        ],
+    },
+    Service {
+        name: "Family visa",
+        phrases: &[
+            "for my wife",
+            "for my husband",
+            "for my family",
+            "for my kids",
+            "for my children",
+            "for my son",
+            "for my daughter",
+            "for my parents",
+            "for my mother",
+            "for my father",
+            "for my mom",
+            "for my dad",
+            "sponsor my",
+            "sponsoring my",
+            "dependents",
+            "dependants",
+            "لم شمل",
+            "كفالة الأسرة",
+            "كفالة اسرتي",
+            "كفالة عائلتي",
+            "لزوجتي",
+            "لزوجي",
+            "لأولادي",
+            "لاولادي",
+            "لعيالي",
+            "لأمي",
+            "لامي",
+            "لأبوي",
+            "للوالدين",
+            "لعائلتي",
+            "زوجتي",
+            "biwi",
+            "family",
+        ],
+    },
+    Service {
+        name: "Residence visa",
+        phrases: &[
+            "residence visa",
+            "residency visa",
+            "resident visa",
+            "residency",
+            "residence permit",
+            "iqama",
+            "visa renewal",
+            "renew my visa",
+            "renew visa",
+            "renew the visa",
+            "visa stamping",
+            "إقامة",
+            "اقامة",
+            "الإقامة",
+            "تجديد الإقامة",
+            "تجديد الاقامة",
+            "تجديد اقامتي",
+            "تجديد التأشيرة",
         ],
     },
     Service {
@@ -295,16 +462,15 @@ const SERVICES: &[Service] = &[
             "viza",
             "visaa",
             "vissa",
-            "residence permit",
-            "residency",
-            "residence visa",
-            "visa renewal",
             "visa cancellation",
+            "cancel my visa",
             "تأشيرة",
             "تاشيرة",
             "فيزا",
-            "إقامة",
-            "اقامة",
+            "الفيزا",
+            "التأشيرة",
+            "الغاء الاقامة",
+            "إلغاء الإقامة",
         ],
     },
 ];
@@ -355,19 +521,176 @@ static SERVICE_WORDS: LazyLock<HashSet<String>> = LazyLock::new(|| {
     NORMALIZED.iter().flat_map(|(_, phrases)| phrases).flat_map(|p| p.split(' ')).map(str::to_owned).collect()
 });
 
+/// Things customers ask for that are not among the services, taken out before matching
+/// so their words ("licence" in "driving licence") do not name a service.
+const OUTSIDE: &[&str] = &[
+    "eid mubarak",
+    "driving licence",
+    "driving license",
+    "driver license",
+    "driver licence",
+    "driving lisence",
+    "رخصة قيادة",
+    "رخصة سواقة",
+    "رخصه القياده",
+];
+
+/// Outside phrases normalised, built once.
+static OUTSIDE_NORMALIZED: LazyLock<Vec<String>> =
+    LazyLock::new(|| OUTSIDE.iter().map(|p| normalize(p)).collect());
+
 /// The service `text` names, if any.
 pub(crate) fn service(text: &Normalized) -> Option<&'static str> {
-    let corrected = Normalized::new(
-        &text
-            .words()
+    let mut corrected = format!(
+        " {} ",
+        text.words()
             .map(|w| SPELLINGS.iter().find(|(wrong, _)| *wrong == w).map_or(w, |(_, right)| right))
             .collect::<Vec<_>>()
-            .join(" "),
+            .join(" ")
     );
+    for outside in OUTSIDE_NORMALIZED.iter() {
+        corrected = corrected.replace(&format!(" {outside} "), " , ");
+    }
+    let corrected = Normalized::new(&corrected);
     NORMALIZED
         .iter()
         .find(|(_, phrases)| phrases.iter().any(|p| corrected.contains_normalized(p)))
         .map(|(n, _)| *n)
+}
+
+/// Phrases after which customers name what they want.
+const WANT_CUES: &[&str] = &[
+    "i need",
+    "i want",
+    "i would like",
+    "i'd like",
+    "i am looking for",
+    "i'm looking for",
+    "im looking for",
+    "looking for",
+    "need help with",
+    "help with",
+    "help me with",
+    "interested in",
+    "need",
+    "want",
+    "inquiry about",
+    "enquiry about",
+    "asking about",
+    "regarding",
+    "about",
+    "for",
+    "i need to",
+    "mujhe",
+    "chahiye",
+    "اريد",
+    "أريد",
+    "احتاج",
+    "أحتاج",
+    "ابغى",
+    "أبغى",
+    "ابغي",
+    "ابي",
+    "أبي",
+    "ودي",
+    "بدي",
+    "عايز",
+    "عاوز",
+    "محتاج",
+    "ممكن",
+    "بخصوص",
+    "عن",
+];
+
+/// Words that make a bare answer to the service question a request for something.
+const BUSINESS_WORDS: &[&str] = &[
+    "vat",
+    "tax",
+    "corporate",
+    "bank",
+    "account",
+    "driving",
+    "insurance",
+    "registration",
+    "register",
+    "trademark",
+    "translation",
+    "certificate",
+    "medical",
+    "health",
+    "typing",
+    "license",
+    "licence",
+    "permit",
+    "company",
+    "business",
+    "contract",
+    "tenancy",
+    "ejari",
+    "cancellation",
+    "cancel",
+    "audit",
+    "accounting",
+    "bookkeeping",
+    "loan",
+    "mortgage",
+    "passport",
+    "police",
+    "clearance",
+    "court",
+    "ضريبه",
+    "ضريبة",
+    "حساب",
+    "بنكي",
+    "قياده",
+    "تامين",
+    "تسجيل",
+    "ترجمه",
+    "شهاده",
+    "عقد",
+    "ايجار",
+    "محاسبه",
+    "تدقيق",
+    "قرض",
+];
+
+/// Longest "Other:" request kept.
+const MAX_OTHER_CHARS: usize = 80;
+
+/// What the customer asks for when it is none of the services ("Other: VAT registration
+/// for my company"), if the text reads as a request. With `bare_allowed` (the service
+/// question was just asked), a short answer naming something businesslike counts too.
+pub(crate) fn other(text: &str, bare_allowed: bool) -> Option<String> {
+    for clause in text.split(['.', ',', '!', '?', ';', '\n', '،', '؟']) {
+        let pairs: Vec<(&str, String)> = clause
+            .split_whitespace()
+            .map(|w| (w, normalize(w)))
+            .filter(|(_, n)| !n.is_empty() && !n.contains(' '))
+            .collect();
+        let words: Vec<&str> = pairs.iter().map(|(_, n)| n.as_str()).collect();
+        let cue_end = WANT_CUES.iter().find_map(|cue| {
+            let cue = normalize(cue);
+            let cue: Vec<&str> = cue.split(' ').collect();
+            (0..words.len()).find(|&i| words[i..].starts_with(&cue)).map(|i| i + cue.len())
+        });
+        let business = words.iter().any(|w| BUSINESS_WORDS.contains(w));
+        let start = match cue_end {
+            Some(end) if business || words.len().saturating_sub(end) >= 2 => end,
+            _ if bare_allowed && business && words.len() <= 8 => 0,
+            _ => continue,
+        };
+        let skip = words[start..]
+            .iter()
+            .take_while(|w| ["a", "an", "the", "some", "to", "get", "do", "make"].contains(w))
+            .count();
+        let rest: Vec<&str> = pairs[start + skip..].iter().map(|(w, _)| *w).collect();
+        if !rest.iter().any(|w| w.chars().any(char::is_alphabetic)) {
+            continue;
+        }
+        let words: String = rest.join(" ").chars().take(MAX_OTHER_CHARS).collect();
+        return Some(format!("Other: {}", words.trim()));
+    }
+    None
 }
 
 /// Whether `word` (normalised) is part of some service phrase; such words are never names.
@@ -421,6 +744,32 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(of(text), Some(expected), "{text}");
         }
+    }
+
+    #[test]
+    fn a_new_licence_is_not_a_renewal() {
+        assert_eq!(of("أبغى أفتح رخصة تجارية"), Some("New trade licence"));
+        assert_eq!(of("I need a new trade license"), Some("New trade licence"));
+        assert_eq!(of("تجديد الرخصة التجارية"), Some("Trade licence renewal"));
+        assert_eq!(of("renew my trade licence"), Some("Trade licence renewal"));
+        assert_eq!(of("I need a 10 year visa"), Some("Golden visa"));
+        assert_eq!(of("EID renewal"), Some("Emirates ID"));
+        assert_eq!(of("PRO"), Some("PRO services"));
+        assert_eq!(of("iqama renewal"), Some("Residence visa"));
+        assert_eq!(of("Eid Mubarak!"), None);
+        assert_eq!(of("I need a driving licence"), None);
+    }
+
+    #[test]
+    fn requests_outside_the_list_are_kept_in_the_customers_words() {
+        assert_eq!(
+            other("I need VAT registration for my company", false).as_deref(),
+            Some("Other: VAT registration for my company")
+        );
+        assert_eq!(other("VAT registration", true).as_deref(), Some("Other: VAT registration"));
+        assert_eq!(other("ضريبة القيمة المضافة", true).as_deref(), Some("Other: ضريبة القيمة المضافة"));
+        assert_eq!(other("hmm", true), None);
+        assert_eq!(other("hello there", true), None);
     }
 
     #[test]

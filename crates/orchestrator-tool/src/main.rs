@@ -1,19 +1,25 @@
-//! `orchestrator-core`: talk to the bot in a terminal, or replay a stored conversation
-//! through the engine and compare its decisions with what was sent.
+//! `orchestrator-core`: talk to the bot in a terminal, replay a stored conversation
+//! through the engine and compare its decisions with what was sent, or score the engine
+//! on the labelled corpus.
 
 use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::Utc;
 use clap::{Parser, Subcommand};
 use domain::conversation::ConversationState;
 use orchestrator_core::replay::StoredTurn;
-use orchestrator_core::{Decision, Inbound, InboundKind, decide};
+use orchestrator_core::{BusinessProfile, Decision, Inbound, InboundKind, decide, eval};
 
 /// The conversation engine's operator tool.
 #[derive(Parser)]
 #[command(name = "orchestrator-core", version)]
 struct Cli {
+    /// The business profile (TOML) the bot answers questions from; nothing configured
+    /// when unset.
+    #[arg(long, global = true, env = "BUSINESS_PROFILE")]
+    profile: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -33,19 +39,73 @@ enum Command {
         #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
         database_url: String,
     },
+    /// Score the engine on the labelled corpus: the share of conversations handled fully
+    /// right, each field's accuracy, and every failure. Exits non-zero below the floors.
+    Eval {
+        /// The folder of `*.toml` corpus files.
+        #[arg(long, default_value = "crates/orchestrator-core/eval")]
+        corpus: PathBuf,
+        /// The lowest acceptable share of conversations fully right, in percent.
+        #[arg(long, default_value_t = 0.0)]
+        min_full: f64,
+        /// The lowest acceptable accuracy of each lead field, in percent.
+        #[arg(long, default_value_t = 0.0)]
+        min_field: f64,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Chat => chat(std::io::stdin().lock(), &mut std::io::stdout()),
+    let cli = Cli::parse();
+    let profile = match &cli.profile {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            BusinessProfile::from_toml(&text)?
+        }
+        None => BusinessProfile::default(),
+    };
+    match cli.command {
+        Command::Chat => chat(std::io::stdin().lock(), &mut std::io::stdout(), &profile),
         Command::Replay { conversation_id, database_url } => {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            runtime.block_on(replay(conversation_id, &database_url))
+            runtime.block_on(replay(conversation_id, &database_url, &profile))
+        }
+        Command::Eval { corpus, min_full, min_field } => {
+            let report = eval::score(&load_corpus(&corpus)?, &profile);
+            print!("{report}");
+            let (field, weakest) = report.weakest_field();
+            anyhow::ensure!(
+                100.0 * report.full_share() >= min_full,
+                "{:.1} % fully right is below the floor of {min_full} %",
+                100.0 * report.full_share()
+            );
+            anyhow::ensure!(
+                100.0 * weakest >= min_field,
+                "{field} at {:.1} % is below the floor of {min_field} %",
+                100.0 * weakest
+            );
+            Ok(())
         }
     }
 }
 
-fn chat(input: impl BufRead, out: &mut impl Write) -> anyhow::Result<()> {
+/// Every conversation of the `*.toml` files in `dir`, in file-name order.
+fn load_corpus(dir: &Path) -> anyhow::Result<Vec<eval::Conversation>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    let mut all = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file)?;
+        all.extend(eval::parse(&file.display().to_string(), &text)?);
+    }
+    Ok(all)
+}
+
+fn chat(input: impl BufRead, out: &mut impl Write, profile: &BusinessProfile) -> anyhow::Result<()> {
     let mut state = ConversationState::default();
     writeln!(out, "You are the customer. /image /location /reaction /reset /quit")?;
     for line in input.lines() {
@@ -60,9 +120,9 @@ fn chat(input: impl BufRead, out: &mut impl Write) -> anyhow::Result<()> {
             "/image" => Inbound { kind: InboundKind::Media, text: None },
             "/location" => Inbound { kind: InboundKind::Unreadable, text: None },
             "/reaction" => Inbound { kind: InboundKind::Ignored, text: None },
-            text => Inbound { kind: InboundKind::Text, text: Some(text) },
+            text => Inbound::text(text),
         };
-        let decision = decide(&state, &inbound, Utc::now());
+        let decision = decide(&state, &[inbound], Utc::now(), profile);
         show(out, &decision)?;
         state = decision.state;
     }
@@ -74,8 +134,11 @@ fn show(out: &mut impl Write, decision: &Decision) -> anyhow::Result<()> {
         Some(reply) => writeln!(out, "bot [{}]: {}", reply.question_key.as_str(), reply.text)?,
         None => writeln!(out, "bot: (no reply)")?,
     }
-    if let Some(notice) = &decision.notice {
+    for notice in &decision.notices {
         writeln!(out, "staff notified [{}]: {}", notice.kind.as_str(), notice.body)?;
+    }
+    if let Some(change) = decision.contact {
+        writeln!(out, "contact: {change:?}")?;
     }
     writeln!(
         out,
@@ -86,7 +149,17 @@ fn show(out: &mut impl Write, decision: &Decision) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn replay(conversation_id: i64, database_url: &str) -> anyhow::Result<()> {
+/// A stored message as the replay reads it.
+fn stored_turn(turn: &store::transcripts::TranscriptTurn) -> StoredTurn<'_> {
+    StoredTurn {
+        message_type: turn.inbound.message_type.as_str(),
+        text: turn.inbound.text_body.as_deref(),
+        received_at: turn.inbound.received_at,
+        stored_replies: turn.replies.iter().map(|r| r.body.as_str()).collect(),
+    }
+}
+
+async fn replay(conversation_id: i64, database_url: &str, profile: &BusinessProfile) -> anyhow::Result<()> {
     let settings = store::PoolSettings {
         application_name: "orchestrator-core",
         max_size: 1,
@@ -97,9 +170,9 @@ async fn replay(conversation_id: i64, database_url: &str) -> anyhow::Result<()> 
     let transcript =
         store::transcripts::transcript(&pool, conversation_id).await.context("loading the conversation")?;
     anyhow::ensure!(!transcript.is_empty(), "conversation {conversation_id} has no messages");
-    let turns: Vec<StoredTurn<'_>> = transcript.iter().map(StoredTurn::from).collect();
+    let turns: Vec<StoredTurn<'_>> = transcript.iter().map(stored_turn).collect();
     let out = &mut std::io::stdout();
-    let replayed = orchestrator_core::replay::replay(&turns);
+    let replayed = orchestrator_core::replay::replay(&turns, profile);
     for ((stored, turn), result) in transcript.iter().zip(&turns).zip(&replayed) {
         let message = &stored.inbound;
         writeln!(
@@ -122,13 +195,13 @@ async fn replay(conversation_id: i64, database_url: &str) -> anyhow::Result<()> 
 
 #[cfg(test)]
 mod tests {
-    use super::chat;
+    use super::*;
 
     #[test]
     fn chat_shows_replies_notices_and_state() {
         let input = "Hi, I'm Ahmed from Pakistan and I need a family visa\n/image\n/reaction\nagent\n/quit\nignored\n";
         let mut out = Vec::new();
-        chat(input.as_bytes(), &mut out).expect("chat");
+        chat(input.as_bytes(), &mut out, &BusinessProfile::default()).expect("chat");
         let out = String::from_utf8(out).expect("utf-8");
         assert!(out.contains("bot [ASK_EMAIL]: Hi 👋 I'm ABCai"), "{out}");
         assert!(out.contains("bot [ASK_EMAIL]: Thanks! I can only read text messages for now."), "{out}");
@@ -136,5 +209,13 @@ mod tests {
         assert!(out.contains("staff notified [human_requested]"), "{out}");
         assert!(out.contains("\"nationality\":\"Pakistani\""), "{out}");
         assert!(!out.contains("ignored"), "stops at /quit");
+    }
+
+    #[test]
+    fn the_corpus_loads_and_scores() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../orchestrator-core/eval");
+        let corpus = load_corpus(&dir).expect("corpus");
+        let report = eval::score(&corpus, &BusinessProfile::default());
+        assert_eq!(report.conversations, corpus.len());
     }
 }

@@ -1,0 +1,1 @@
+ALTER TABLE contact DROP COLUMN opted_out_at;
