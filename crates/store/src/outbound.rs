@@ -12,6 +12,8 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Bool, Double, Int4, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 
+use domain::conversation::QuestionKey;
+
 use crate::lease::{Fenced, Lease, Origin, Retry};
 use crate::prepared::Prepared;
 use crate::vocab::SendStatus;
@@ -50,7 +52,8 @@ pub struct ClaimedSend {
     /// Whether the customer wrote in the last 24 hours (free-form texts are allowed).
     #[diesel(sql_type = Bool)]
     pub in_service_window: bool,
-    /// Whether the customer opted out (nothing may be sent to them).
+    /// Whether the customer opted out and this is not the one confirmation of it: nothing
+    /// else may be sent to them.
     #[diesel(sql_type = Bool)]
     pub opted_out: bool,
     /// Seconds from the row's creation to this claim.
@@ -80,7 +83,7 @@ WHERE o.id = due.id AND c.id = o.conversation_id AND k.id = c.contact_id
 RETURNING o.id, o.conversation_id, o.dedupe_key, o.body, o.reply_to_provider_message_id, o.attempts,
           o.max_attempts, o.claim_token, o.request_id, o.traceparent, c.phone_number_id, k.wa_id,
           COALESCE(c.last_inbound_at > now() - interval '24 hours', false) AS in_service_window,
-          k.opted_out_at IS NOT NULL AS opted_out,
+          (k.opted_out_at IS NOT NULL AND o.question_key IS DISTINCT FROM $3) AS opted_out,
           EXTRACT(EPOCH FROM now() - o.created_at)::float8 AS waited_secs";
 
 /// The send queue, on a pool: every call checks a connection out for itself.
@@ -99,7 +102,8 @@ impl Sends {
     pub async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<ClaimedSend>, StoreError> {
         let query = diesel::sql_query(CLAIM_SQL)
             .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
-            .bind::<Double, _>(lease.as_secs_f64());
+            .bind::<Double, _>(lease.as_secs_f64())
+            .bind::<Text, _>(QuestionKey::OptOut.as_str());
         Ok(Prepared(query).load(&mut *connection(&self.pool).await?).await?)
     }
 
