@@ -138,10 +138,12 @@ impl Run<'_> {
 
     fn read(&self, asked: Option<QuestionKey>, service_open: bool) -> (Extracted, Intents) {
         let first = intents(&self.text, false);
-        let bare_name = asked == Some(QuestionKey::AskName)
-            || (first.correction
-                && asked == Some(QuestionKey::AskNationality)
-                && self.state.known.name.is_some());
+        let other_intent = first.asks || !first.questions.is_empty() || first.opt_out || first.human;
+        let bare_name = !other_intent
+            && (asked == Some(QuestionKey::AskName)
+                || (first.correction
+                    && asked == Some(QuestionKey::AskNationality)
+                    && self.state.known.name.is_some()));
         let context = Context { asked, bare_name, question: !first.questions.is_empty(), service_open };
         let found = extract(&self.text, context);
         let intents = intents(&self.text, found.best_time.is_some());
@@ -151,7 +153,12 @@ impl Run<'_> {
     fn qualify(&mut self, returning: bool) -> Reply {
         let asked = self.state.engine.asked.or_else(|| self.state.known.next_question());
         let service_open = self.state.known.service.is_none() || asked == Some(QuestionKey::AskService);
-        let (found, intents) = self.read(asked, service_open);
+        let (mut found, intents) = self.read(asked, service_open);
+        if intents.opt_out || intents.human {
+            // "I want to talk to someone" is not a service, "call me now" not a time.
+            found.service = found.service.filter(|s| !s.starts_with("Other:"));
+            found.best_time = None;
+        }
         if intents.opt_out {
             return self.opt_out(found);
         }
@@ -354,7 +361,7 @@ impl Run<'_> {
     }
 
     fn after_closing(&mut self) -> Option<Reply> {
-        let (found, intents) = self.read(None, false);
+        let (found, intents) = self.read(Some(QuestionKey::AskBestTime), false);
         if intents.opt_out {
             return Some(self.opt_out(found));
         }
@@ -400,7 +407,7 @@ impl Run<'_> {
     }
 
     fn after_handoff(&mut self) -> Option<Reply> {
-        let (found, intents) = self.read(None, self.state.known.service.is_none());
+        let (found, intents) = self.read(None, false);
         if intents.opt_out {
             return Some(self.opt_out(found));
         }

@@ -84,6 +84,15 @@ const ALIASES: &[(&str, &str)] = &[
     ("bangali", "Bangladeshi"),
     ("bengali", "Bangladeshi"),
     ("bangla", "Bangladeshi"),
+    ("masri", "Egyptian"),
+    ("masriya", "Egyptian"),
+    ("masreya", "Egyptian"),
+    ("urduni", "Jordanian"),
+    ("lubnani", "Lebanese"),
+    ("filastini", "Palestinian"),
+    ("emarati", "Emirati"),
+    ("citizen", "Emirati"),
+    ("hindustani", "Indian"),
 ];
 
 /// Places customers name instead of their country.
@@ -247,7 +256,8 @@ const FILLERS: &[&str] =
 #[derive(Debug, Clone, Copy)]
 struct Mention {
     demonym: &'static str,
-    passport: bool,
+    /// 3 on the passport, 2 "citizen"/"national", 1 named, 0 only the origin.
+    rank: u8,
 }
 
 /// The customer's nationality, if `text` states it. With `asked` (the nationality
@@ -263,10 +273,11 @@ pub(crate) fn nationality(text: &str, asked: bool) -> Option<&'static str> {
     }
     for (phrase, demonym) in UNSPACED.iter() {
         if text.contains(phrase) {
-            mentions.push(Mention { demonym, passport: false });
+            mentions.push(Mention { demonym, rank: 1 });
         }
     }
-    mentions.iter().find(|m| m.passport).or(mentions.first()).map(|m| m.demonym)
+    let best = mentions.iter().map(|m| m.rank).max()?;
+    mentions.iter().find(|m| m.rank == best).map(|m| m.demonym)
 }
 
 fn in_clause(words: &[&str], asked: bool) -> Vec<Mention> {
@@ -280,7 +291,13 @@ fn in_clause(words: &[&str], asked: bool) -> Vec<Mention> {
         let before = &words[..start];
         let after = &words[end..];
         let negated =
-            before.last().is_some_and(|w| ["not", "no", "non", "مو", "مش", "ليس", "لست"].contains(w));
+            before.last().is_some_and(|w| ["not", "no", "non", "مو", "مش", "ليس", "لست"].contains(w))
+                || (entry.demonym == "Emirati"
+                    && words[start] == "citizen"
+                    && before.last().is_some_and(|w| is_demonym(w)));
+        let origin = after
+            .first()
+            .is_some_and(|w| ["origin", "descent", "background", "roots", "heritage", "born"].contains(w));
         let passport = PASSPORT_AFTER.iter().any(|p| starts_with_phrase(after, p))
             || ends_with_phrase(before, "passport")
             || before.iter().rev().take(4).any(|w| ["hold", "holding", "have", "احمل"].contains(w));
@@ -292,7 +309,16 @@ fn in_clause(words: &[&str], asked: bool) -> Vec<Mention> {
         let alone = entry.kind == Kind::Demonym
             && words[..start].iter().chain(&words[end..]).all(|w| FILLERS.contains(w) || is_demonym(w));
         if !negated && (asked || cued || passport || own_after || alone) {
-            mentions.push(Mention { demonym: entry.demonym, passport });
+            let rank = if passport {
+                3
+            } else if origin {
+                0
+            } else if own_after {
+                2
+            } else {
+                1
+            };
+            mentions.push(Mention { demonym: entry.demonym, rank });
         }
         start = end;
     }

@@ -22,6 +22,17 @@ impl Normalized {
             .any(|(i, _)| self.0[..i].ends_with(' ') && self.0[i + phrase.len()..].starts_with(' '))
     }
 
+    /// Where `phrase`, already normalised, first occurs as whole words (a byte offset).
+    pub(crate) fn find_normalized(&self, phrase: &str) -> Option<usize> {
+        if phrase.is_empty() {
+            return None;
+        }
+        self.0
+            .match_indices(phrase)
+            .find(|(i, _)| self.0[..*i].ends_with(' ') && self.0[i + phrase.len()..].starts_with(' '))
+            .map(|(i, _)| i)
+    }
+
     /// Whether the whole text is `phrase`.
     pub(crate) fn is_exactly(&self, phrase: &str) -> bool {
         self.0.trim() == normalize(phrase)
@@ -36,6 +47,39 @@ impl Normalized {
     pub(crate) fn words(&self) -> impl Iterator<Item = &str> {
         self.0.split_whitespace()
     }
+}
+
+/// `text` with Arabic-Indic and Persian digits as ASCII digits, nothing else changed.
+pub(crate) fn fold_digits(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '٠'..='٩' => char::from_digit(u32::from(c) - 0x0660, 10).unwrap_or(c),
+            '۰'..='۹' => char::from_digit(u32::from(c) - 0x06F0, 10).unwrap_or(c),
+            c => c,
+        })
+        .collect()
+}
+
+/// `text` normalised, each Arabic word without its attached conjunction and preposition
+/// (the article kept): "بالمنطقة الحرة" reads "المنطقه الحره".
+pub(crate) fn without_particles(text: &str) -> String {
+    normalize(text)
+        .split(' ')
+        .map(|w| {
+            let mut rest = w;
+            for prefixes in [&["و", "ف"][..], &["ب", "ل", "ك"]] {
+                if let Some(stripped) = prefixes.iter().find_map(|p| rest.strip_prefix(p)) {
+                    if stripped.chars().count() >= 3
+                        && rest.chars().next().is_some_and(|c| ('\u{0600}'..='\u{06FF}').contains(&c))
+                    {
+                        rest = stripped;
+                    }
+                }
+            }
+            rest
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A normalised Arabic word and the forms it takes without its attached conjunction
