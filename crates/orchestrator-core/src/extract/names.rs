@@ -170,6 +170,14 @@ const NAME_STOPS: &[&str] = &[
     "في",
     "الى",
     "عندي",
+    "اتصلوا",
+    "كلموني",
+    "اتصل",
+    "بعد",
+    "قبل",
+    "ايميلي",
+    "الايميل",
+    "بريدي",
 ];
 
 /// Words that are never part of a name.
@@ -524,7 +532,6 @@ const NOT_NAMES: &[&str] = &[
     "abi",
     "abgha",
     "bdi",
-    "ana",
     "wa2t",
     "ay",
     "koi",

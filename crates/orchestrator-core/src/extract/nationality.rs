@@ -246,7 +246,20 @@ const DEMONYM_CUES: &[&str] = &[
 
 /// Words after a nationality that make it the customer's, the passport ones first.
 const PASSPORT_AFTER: &[&str] = &["passport", "passport holder", "جواز", "جواز سفر"];
-const OWN_AFTER: &[&str] = &["national", "citizen", "nationality", "here", "hoon", "hun", "hu", "ho"];
+const OWN_AFTER: &[&str] = &[
+    "national",
+    "citizen",
+    "nationality",
+    "here",
+    "hoon",
+    "hun",
+    "hu",
+    "ho",
+    "need",
+    "needs",
+    "want",
+    "looking",
+];
 
 /// Fillers a clause may hold beside a demonym and still be only that ("Pakistani here").
 const FILLERS: &[&str] =
@@ -399,7 +412,7 @@ pub(crate) fn arabic_demonym(demonym: &str) -> Option<&'static str> {
 
 /// Whether `word` (normalised) names a country or a people; such words are never names.
 pub(crate) fn is_nationality_word(word: &str) -> bool {
-    LEXICON.contains_key(word) || fuzzy(word).is_some()
+    LEXICON.contains_key(word) || (word.len() >= 8 && fuzzy(word).is_some())
 }
 
 #[cfg(test)]

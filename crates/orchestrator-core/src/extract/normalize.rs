@@ -66,17 +66,23 @@ pub(crate) fn without_particles(text: &str) -> String {
     normalize(text)
         .split(' ')
         .map(|w| {
+            let arabic = w.chars().next().is_some_and(|c| ('\u{0600}'..='\u{06FF}').contains(&c));
+            if !arabic {
+                return w.to_owned();
+            }
             let mut rest = w;
-            for prefixes in [&["و", "ف"][..], &["ب", "ل", "ك"]] {
-                if let Some(stripped) = prefixes.iter().find_map(|p| rest.strip_prefix(p)) {
-                    if stripped.chars().count() >= 3
-                        && rest.chars().next().is_some_and(|c| ('\u{0600}'..='\u{06FF}').contains(&c))
-                    {
-                        rest = stripped;
-                    }
+            if let Some(stripped) = ["و", "ف"].iter().find_map(|p| rest.strip_prefix(p)) {
+                if stripped.chars().count() >= 3 {
+                    rest = stripped;
                 }
             }
-            rest
+            if let Some(stripped) = rest.strip_prefix("لل") {
+                return format!("ال{stripped}");
+            }
+            match ["ب", "ك", "ل"].iter().find_map(|p| rest.strip_prefix(p)) {
+                Some(stripped) if stripped.starts_with("ال") => stripped.to_owned(),
+                _ => rest.to_owned(),
+            }
         })
         .collect::<Vec<_>>()
         .join(" ")

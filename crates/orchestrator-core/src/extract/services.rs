@@ -134,7 +134,6 @@ const SERVICES: &[Service] = &[
             "visa 3amal",
             "fiza 3amal",
             "visa shoghl",
-            "اسس شركه",
             "maid visa",
             "housemaid",
             "maid",
@@ -642,10 +641,10 @@ pub(crate) fn service(text: &Normalized) -> Option<&'static str> {
 }
 
 /// Whether the entry at `i` only names a service in general: plain visa or business
-/// setup, or a later, weaker entry of a service already listed.
+/// setup.
 fn is_generic(i: usize) -> bool {
     let name = NORMALIZED[i].0;
-    ["Visa services", "Business setup"].contains(&name) || NORMALIZED[..i].iter().any(|(n, _)| *n == name)
+    ["Visa services", "Business setup"].contains(&name)
 }
 
 /// A word as meant: known misspellings and small typos of service words corrected.

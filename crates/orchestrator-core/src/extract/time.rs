@@ -24,7 +24,7 @@ const MAX_TIME_CHARS: usize = 120;
 
 static CLOCK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b\d{1,2}\s*(?::\s*\d{2})?\s*(?:am|pm|a\.m|p\.m|o'?clock|hrs|h|baje|بالليل|الصبح|مساء|صباحا|مساءً|صباحاً)\b|\b\d{1,2}:\d{2}\b|\b(?:after|before|around|at|by|till|until|from|between|after\s+the|ba3d|بعد|قبل|الساعه|الساعة|حوالي|من)\s+\d{1,2}\b|\b\d{1,2}\s*(?:-|to|and|الى|إلى)\s*\d{1,2}\b|\b\d{1,2}\s+ke\s+baad\b",
+        r"(?i)\b\d{1,2}\s*(?::\s*\d{2})?\s*(?:am|pm|a\.m|p\.m|o'?clock|hrs|h|baje|بالليل|الصبح|مساء|صباحا|مساءً|صباحاً)\b|\b\d{1,2}:\d{2}\b|\b(?:after|before|around|at|by|till|until|from|between|after\s+the|ba3d(?:\s+el)?|بعد|قبل|الساعه|الساعة|حوالي|من)\s+\d{1,2}\b|\b\d{1,2}\s*(?:-|to|and|الى|إلى)\s*\d{1,2}\b|\b\d{1,2}\s+ke\s+baad\b",
     )
     .unwrap_or_else(|e| unreachable!("valid regex: {e}"))
 });
@@ -280,6 +280,8 @@ const CALL_CUES: &[&str] = &[
     "كلمني",
     "كلموني",
     "اتصال",
+    "الاتصال",
+    "اتصالكم",
     "متاح",
     "فاضي",
     "متواجد",
