@@ -42,8 +42,10 @@ pub(crate) struct Context {
 /// Everything `text` says.
 pub(crate) fn extract(full_text: &str, context: Context) -> Extracted {
     // Only the e-mail is read from an address ("juma.kaabi@gmail.com" is not a Friday).
-    let without_emails: String =
-        full_text.split_inclusive(char::is_whitespace).filter(|w| !w.contains('@')).collect();
+    let without_emails: String = full_text
+        .split_inclusive(char::is_whitespace)
+        .map(|w| if w.contains('@') { ", " } else { w })
+        .collect();
     let text = without_emails.as_str();
     let normalized = normalize::Normalized::new(text);
     let asked = context.asked;
