@@ -197,21 +197,20 @@ impl Run<'_> {
         let understood = progressed || !intents.questions.is_empty() || intents.small_talk || self.welcome;
         if self.media_only {
             parts.push(self.t().only_text.to_owned());
-        } else if !understood {
-            if let Some(question) = asked.filter(|q| !self.state.known.answers(*q)) {
-                self.state.engine.unclear_answers += 1;
-                if self.state.engine.unclear_answers > MAX_REASKS {
-                    let reason =
-                        format!("The bot could not understand the answers to {}.", question.as_str());
-                    return self.hand_off(&reason);
-                }
-                self.state.engine.asked = Some(question);
-                parts.push(
-                    texts::rephrased(self.state.engine.language, question, self.state.engine.unclear_answers)
-                        .to_owned(),
-                );
-                return self.reply(question, parts);
+        } else if !understood
+            && let Some(question) = asked.filter(|q| !self.state.known.answers(*q))
+        {
+            self.state.engine.unclear_answers += 1;
+            if self.state.engine.unclear_answers > MAX_REASKS {
+                let reason = format!("The bot could not understand the answers to {}.", question.as_str());
+                return self.hand_off(&reason);
             }
+            self.state.engine.asked = Some(question);
+            parts.push(
+                texts::rephrased(self.state.engine.language, question, self.state.engine.unclear_answers)
+                    .to_owned(),
+            );
+            return self.reply(question, parts);
         }
         if progressed {
             self.state.engine.unclear_answers = 0;
@@ -366,10 +365,11 @@ impl Run<'_> {
             return Some(self.opt_out(found));
         }
         let mut learnt = Vec::new();
-        if let Some(suggested) = self.state.engine.suggested_email.take() {
-            if intents.yes && found.email.is_none() {
-                learnt.push(self.set_email(suggested));
-            }
+        if let Some(suggested) = self.state.engine.suggested_email.take()
+            && intents.yes
+            && found.email.is_none()
+        {
+            learnt.push(self.set_email(suggested));
         }
         let service_mentioned =
             found.service.clone().filter(|s| self.state.known.service.as_ref() != Some(s));

@@ -71,10 +71,10 @@ pub(crate) fn without_particles(text: &str) -> String {
                 return w.to_owned();
             }
             let mut rest = w;
-            if let Some(stripped) = ["و", "ف"].iter().find_map(|p| rest.strip_prefix(p)) {
-                if stripped.chars().count() >= 3 {
-                    rest = stripped;
-                }
+            if let Some(stripped) = ["و", "ف"].iter().find_map(|p| rest.strip_prefix(p))
+                && stripped.chars().count() >= 3
+            {
+                rest = stripped;
             }
             if let Some(stripped) = rest.strip_prefix("لل") {
                 return format!("ال{stripped}");
@@ -94,11 +94,11 @@ pub(crate) fn arabic_stems(word: &str) -> Vec<&str> {
     let mut stems = vec![word];
     let mut rest = word;
     for prefixes in [&["و", "ف"][..], &["ب", "ل", "ك"], &["ال", "ل"]] {
-        if let Some(stripped) = prefixes.iter().find_map(|p| rest.strip_prefix(p)) {
-            if stripped.chars().count() >= 2 {
-                rest = stripped;
-                stems.push(rest);
-            }
+        if let Some(stripped) = prefixes.iter().find_map(|p| rest.strip_prefix(p))
+            && stripped.chars().count() >= 2
+        {
+            rest = stripped;
+            stems.push(rest);
         }
     }
     stems
