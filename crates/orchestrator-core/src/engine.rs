@@ -138,10 +138,12 @@ impl Run<'_> {
 
     fn read(&self, asked: Option<QuestionKey>, service_open: bool) -> (Extracted, Intents) {
         let first = intents(&self.text, false);
-        let bare_name = asked == Some(QuestionKey::AskName)
-            || (first.correction
-                && asked == Some(QuestionKey::AskNationality)
-                && self.state.known.name.is_some());
+        let other_intent = first.asks || !first.questions.is_empty() || first.opt_out || first.human;
+        let bare_name = !other_intent
+            && (asked == Some(QuestionKey::AskName)
+                || (first.correction
+                    && asked == Some(QuestionKey::AskNationality)
+                    && self.state.known.name.is_some()));
         let context = Context { asked, bare_name, question: !first.questions.is_empty(), service_open };
         let found = extract(&self.text, context);
         let intents = intents(&self.text, found.best_time.is_some());
@@ -151,7 +153,12 @@ impl Run<'_> {
     fn qualify(&mut self, returning: bool) -> Reply {
         let asked = self.state.engine.asked.or_else(|| self.state.known.next_question());
         let service_open = self.state.known.service.is_none() || asked == Some(QuestionKey::AskService);
-        let (found, intents) = self.read(asked, service_open);
+        let (mut found, intents) = self.read(asked, service_open);
+        if intents.opt_out || intents.human {
+            // "I want to talk to someone" is not a service, "call me now" not a time.
+            found.service = found.service.filter(|s| !s.starts_with("Other:"));
+            found.best_time = None;
+        }
         if intents.opt_out {
             return self.opt_out(found);
         }
@@ -190,21 +197,18 @@ impl Run<'_> {
         let understood = progressed || !intents.questions.is_empty() || intents.small_talk || self.welcome;
         if self.media_only {
             parts.push(self.t().only_text.to_owned());
-        } else if !understood {
-            if let Some(question) = asked.filter(|q| !self.state.known.answers(*q)) {
-                self.state.engine.unclear_answers += 1;
-                if self.state.engine.unclear_answers > MAX_REASKS {
-                    let reason =
-                        format!("The bot could not understand the answers to {}.", question.as_str());
-                    return self.hand_off(&reason);
-                }
-                self.state.engine.asked = Some(question);
-                parts.push(
-                    texts::rephrased(self.state.engine.language, question, self.state.engine.unclear_answers)
-                        .to_owned(),
-                );
-                return self.reply(question, parts);
+        } else if !understood && let Some(question) = asked.filter(|q| !self.state.known.answers(*q)) {
+            self.state.engine.unclear_answers += 1;
+            if self.state.engine.unclear_answers > MAX_REASKS {
+                let reason = format!("The bot could not understand the answers to {}.", question.as_str());
+                return self.hand_off(&reason);
             }
+            self.state.engine.asked = Some(question);
+            parts.push(
+                texts::rephrased(self.state.engine.language, question, self.state.engine.unclear_answers)
+                    .to_owned(),
+            );
+            return self.reply(question, parts);
         }
         if progressed {
             self.state.engine.unclear_answers = 0;
@@ -354,15 +358,16 @@ impl Run<'_> {
     }
 
     fn after_closing(&mut self) -> Option<Reply> {
-        let (found, intents) = self.read(None, false);
+        let (found, intents) = self.read(Some(QuestionKey::AskBestTime), false);
         if intents.opt_out {
             return Some(self.opt_out(found));
         }
         let mut learnt = Vec::new();
-        if let Some(suggested) = self.state.engine.suggested_email.take() {
-            if intents.yes && found.email.is_none() {
-                learnt.push(self.set_email(suggested));
-            }
+        if let Some(suggested) = self.state.engine.suggested_email.take()
+            && intents.yes
+            && found.email.is_none()
+        {
+            learnt.push(self.set_email(suggested));
         }
         let service_mentioned =
             found.service.clone().filter(|s| self.state.known.service.as_ref() != Some(s));
@@ -400,7 +405,7 @@ impl Run<'_> {
     }
 
     fn after_handoff(&mut self) -> Option<Reply> {
-        let (found, intents) = self.read(None, self.state.known.service.is_none());
+        let (found, intents) = self.read(None, false);
         if intents.opt_out {
             return Some(self.opt_out(found));
         }

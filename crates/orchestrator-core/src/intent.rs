@@ -197,6 +197,16 @@ const HUMAN_PHRASES: &[&str] = &[
     "kisi se baat",
     "call karo",
     "call karein",
+    "makausap",
+    "kausap",
+    "tao ang kausap",
+    "ng agent",
+    "a7ad ykalimni",
+    "ykalimni",
+    "kalimni",
+    "insaan se baat",
+    "kisi insaan",
+    "insan se baat",
 ];
 /// Words that ask for a person in a short message ("agent", "human?").
 const HUMAN_WORDS: &[&str] = &[
@@ -351,6 +361,10 @@ const CORRECTION_CUES: &[&str] = &[
     "الصحيح",
     "خطا",
     "sorry galti",
+    "galti",
+    "nahi nahi",
+    "no wait",
+    "make it",
 ];
 
 const YES: &[&str] = &[
@@ -454,10 +468,9 @@ pub(crate) fn intents(text: &str, names_time: bool) -> Intents {
         small_talk,
         correction: any(CORRECTION_CUES),
         yes: whole(YES)
-            || words
-                .first()
-                .is_some_and(|w| ["yes", "yeah", "yep", "correct", "نعم", "ايوه", "صح"].contains(w))
-                && words.len() <= 3,
+            || words.first().is_some_and(|w| {
+                ["yes", "yeah", "yep", "correct", "نعم", "ايوه", "صح", "haan", "oo", "opo"].contains(w)
+            }),
         no: whole(NO) || words.first().is_some_and(|w| ["no", "nope", "لا"].contains(w)) && words.len() <= 3,
         asks,
     }
@@ -483,6 +496,8 @@ fn questions(n: &Normalized, asks: bool) -> Vec<Question> {
         "kitne",
         "kitni",
         "kharcha",
+        "paise",
+        "kitne paise",
         "السعر",
         "سعر",
         "الاسعار",

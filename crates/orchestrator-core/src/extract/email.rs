@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::normalize::Normalized;
+use super::normalize::{Normalized, fold_digits};
 
 /// What the customer said about their e-mail address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +115,8 @@ const REAL: &[&str] = &[
 /// What `text` says about the customer's e-mail. "No e-mail" on its own ("no", "none")
 /// only counts when the e-mail was just asked (`asked`).
 pub(crate) fn email(text: &str, asked: bool) -> Option<EmailFound> {
-    let joined = SPACED_AT.replace_all(text, "$1@$2");
+    let folded = fold_digits(text);
+    let joined = SPACED_AT.replace_all(&folded, "$1@$2");
     let joined = SPACED_DOT.replace_all(&joined, "$1.$2");
     let joined = DOT_SPACE.replace_all(&joined, "$1.$2");
     let Some(found) = EMAIL.find(&joined) else {
@@ -216,6 +217,11 @@ fn declined(text: &str, asked: bool) -> bool {
         "ما عندي إيميل",
         "no email id",
         "whatsapp only email",
+        "wala po akong email",
+        "wala akong email",
+        "walang email",
+        "wala email",
+        "koi email nahi",
     ];
     const BARE: &[&str] = &[
         "no",

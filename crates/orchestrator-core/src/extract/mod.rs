@@ -40,7 +40,13 @@ pub(crate) struct Context {
 }
 
 /// Everything `text` says.
-pub(crate) fn extract(text: &str, context: Context) -> Extracted {
+pub(crate) fn extract(full_text: &str, context: Context) -> Extracted {
+    // Only the e-mail is read from an address ("juma.kaabi@gmail.com" is not a Friday).
+    let without_emails: String = full_text
+        .split_inclusive(char::is_whitespace)
+        .map(|w| if w.contains('@') { ", " } else { w })
+        .collect();
+    let text = without_emails.as_str();
     let normalized = normalize::Normalized::new(text);
     let asked = context.asked;
     let service = services::service(&normalized).map(str::to_owned).or_else(|| {
@@ -51,9 +57,9 @@ pub(crate) fn extract(text: &str, context: Context) -> Extracted {
     });
     Extracted {
         service,
-        name: names::name(text, context.bare_name),
+        name: names::name(full_text, context.bare_name),
         nationality: nationality::nationality(text, asked == Some(QuestionKey::AskNationality)),
-        email: email::email(text, asked == Some(QuestionKey::AskEmail)),
+        email: email::email(full_text, asked == Some(QuestionKey::AskEmail)),
         best_time: time::best_time(text, asked == Some(QuestionKey::AskBestTime) && !context.question),
     }
 }

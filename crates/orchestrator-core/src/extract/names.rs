@@ -8,8 +8,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::nationality::is_nationality_word;
-use super::normalize::normalize;
+use super::normalize::{arabic_stems, normalize};
 use super::services::is_service_word;
+use super::time::is_time_word;
 
 /// Most words kept in a name.
 const MAX_NAME_WORDS: usize = 8;
@@ -169,6 +170,14 @@ const NAME_STOPS: &[&str] = &[
     "في",
     "الى",
     "عندي",
+    "اتصلوا",
+    "كلموني",
+    "اتصل",
+    "بعد",
+    "قبل",
+    "ايميلي",
+    "الايميل",
+    "بريدي",
 ];
 
 /// Words that are never part of a name.
@@ -482,6 +491,57 @@ const NOT_NAMES: &[&str] = &[
     "لماذا",
     "كيف",
     "هل",
+    "عفوا",
+    "عذرا",
+    "اقصد",
+    "قصدي",
+    "الصحيح",
+    "تصحيح",
+    "غلطت",
+    "galti",
+    "ho",
+    "gayi",
+    "gaya",
+    "hai",
+    "hain",
+    "chahiye",
+    "karna",
+    "kaam",
+    "ka",
+    "ki",
+    "ke",
+    "se",
+    "mein",
+    "mujhe",
+    "aap",
+    "kya",
+    "bhai",
+    "paise",
+    "kitne",
+    "lagenge",
+    "po",
+    "ang",
+    "ng",
+    "sa",
+    "ko",
+    "pwede",
+    "magkano",
+    "salamat",
+    "ezayak",
+    "3ayez",
+    "abi",
+    "abgha",
+    "bdi",
+    "wa2t",
+    "ay",
+    "koi",
+    "bhi",
+    "kahit",
+    "anong",
+    "oras",
+    "insaan",
+    "baat",
+    "karni",
 ];
 
 static EMAIL_LIKE: LazyLock<Regex> =
@@ -518,7 +578,8 @@ pub(crate) fn name(text: &str, bare_allowed: bool) -> Option<String> {
     if bare_allowed {
         for clause in &clauses {
             let start = leading_fillers(clause);
-            let candidate: Vec<&Word<'_>> = clause[start..].iter().filter(|w| !is_title(&w.folded)).collect();
+            let candidate: Vec<&Word<'_>> =
+                clause[start..].iter().skip_while(|w| is_title(&w.folded)).collect();
             if (1..=MAX_NAME_WORDS).contains(&candidate.len()) && plausible(&candidate) {
                 return Some(written(&candidate));
             }
@@ -551,7 +612,7 @@ fn after_cue(clause: &[Word<'_>]) -> Option<String> {
             let candidate: Vec<&Word<'_>> = rest
                 .iter()
                 .skip_while(|w| is_title(&w.folded))
-                .take_while(|w| !NAME_STOPS.contains(&w.folded.as_str()))
+                .take_while(|w| !ends_name(&w.folded))
                 .take(MAX_NAME_WORDS)
                 .collect();
             let verb_like =
@@ -577,15 +638,27 @@ fn is_title(folded: &str) -> bool {
     TITLES.contains(&folded)
 }
 
+/// Whether a word ends the name that a cue introduced: a word of the next idea, a
+/// nationality, a service, or a time ("اسمي حصة *واتصلوا* …", "kiran rao *indian*").
+fn ends_name(folded: &str) -> bool {
+    let stems = arabic_stems(folded);
+    stems.iter().any(|s| NAME_STOPS.contains(s))
+        || is_nationality_word(folded)
+        || (is_service_word(folded) && !PARTICLES.contains(&folded))
+        || is_time_word(folded)
+}
+
 fn plausible(words: &[&Word<'_>]) -> bool {
     !words.is_empty()
         && !words.iter().all(|w| PARTICLES.contains(&w.folded.as_str()))
-        && words.iter().all(|w| {
+        && words.iter().enumerate().all(|(i, w)| {
             let chars = w.written.chars().count();
+            let after_abd = i > 0 && ["عبد", "abd", "abdul", "abdel"].contains(&words[i - 1].folded.as_str());
             w.written.chars().all(|c| c.is_alphabetic() || c == '\'' || c == '’' || c == '-')
                 && (1..=MAX_NAME_WORD_CHARS).contains(&chars)
                 && (chars > 1 || words.len() > 1)
-                && !NOT_NAMES.contains(&w.folded.as_str())
+                && (after_abd || !NOT_NAMES.contains(&w.folded.as_str()))
+                && !is_time_word(&w.folded)
                 && (PARTICLES.contains(&w.folded.as_str())
                     || !(is_service_word(&w.folded) || is_nationality_word(&w.folded)))
         })

@@ -84,6 +84,15 @@ const ALIASES: &[(&str, &str)] = &[
     ("bangali", "Bangladeshi"),
     ("bengali", "Bangladeshi"),
     ("bangla", "Bangladeshi"),
+    ("masri", "Egyptian"),
+    ("masriya", "Egyptian"),
+    ("masreya", "Egyptian"),
+    ("urduni", "Jordanian"),
+    ("lubnani", "Lebanese"),
+    ("filastini", "Palestinian"),
+    ("emarati", "Emirati"),
+    ("citizen", "Emirati"),
+    ("hindustani", "Indian"),
 ];
 
 /// Places customers name instead of their country.
@@ -237,7 +246,20 @@ const DEMONYM_CUES: &[&str] = &[
 
 /// Words after a nationality that make it the customer's, the passport ones first.
 const PASSPORT_AFTER: &[&str] = &["passport", "passport holder", "جواز", "جواز سفر"];
-const OWN_AFTER: &[&str] = &["national", "citizen", "nationality", "here", "hoon", "hun", "hu", "ho"];
+const OWN_AFTER: &[&str] = &[
+    "national",
+    "citizen",
+    "nationality",
+    "here",
+    "hoon",
+    "hun",
+    "hu",
+    "ho",
+    "need",
+    "needs",
+    "want",
+    "looking",
+];
 
 /// Fillers a clause may hold beside a demonym and still be only that ("Pakistani here").
 const FILLERS: &[&str] =
@@ -247,7 +269,8 @@ const FILLERS: &[&str] =
 #[derive(Debug, Clone, Copy)]
 struct Mention {
     demonym: &'static str,
-    passport: bool,
+    /// 3 on the passport, 2 "citizen"/"national", 1 named, 0 only the origin.
+    rank: u8,
 }
 
 /// The customer's nationality, if `text` states it. With `asked` (the nationality
@@ -263,10 +286,11 @@ pub(crate) fn nationality(text: &str, asked: bool) -> Option<&'static str> {
     }
     for (phrase, demonym) in UNSPACED.iter() {
         if text.contains(phrase) {
-            mentions.push(Mention { demonym, passport: false });
+            mentions.push(Mention { demonym, rank: 1 });
         }
     }
-    mentions.iter().find(|m| m.passport).or(mentions.first()).map(|m| m.demonym)
+    let best = mentions.iter().map(|m| m.rank).max()?;
+    mentions.iter().find(|m| m.rank == best).map(|m| m.demonym)
 }
 
 fn in_clause(words: &[&str], asked: bool) -> Vec<Mention> {
@@ -280,7 +304,13 @@ fn in_clause(words: &[&str], asked: bool) -> Vec<Mention> {
         let before = &words[..start];
         let after = &words[end..];
         let negated =
-            before.last().is_some_and(|w| ["not", "no", "non", "مو", "مش", "ليس", "لست"].contains(w));
+            before.last().is_some_and(|w| ["not", "no", "non", "مو", "مش", "ليس", "لست"].contains(w))
+                || (entry.demonym == "Emirati"
+                    && words[start] == "citizen"
+                    && before.last().is_some_and(|w| is_demonym(w)));
+        let origin = after
+            .first()
+            .is_some_and(|w| ["origin", "descent", "background", "roots", "heritage", "born"].contains(w));
         let passport = PASSPORT_AFTER.iter().any(|p| starts_with_phrase(after, p))
             || ends_with_phrase(before, "passport")
             || before.iter().rev().take(4).any(|w| ["hold", "holding", "have", "احمل"].contains(w));
@@ -292,7 +322,16 @@ fn in_clause(words: &[&str], asked: bool) -> Vec<Mention> {
         let alone = entry.kind == Kind::Demonym
             && words[..start].iter().chain(&words[end..]).all(|w| FILLERS.contains(w) || is_demonym(w));
         if !negated && (asked || cued || passport || own_after || alone) {
-            mentions.push(Mention { demonym: entry.demonym, passport });
+            let rank = if passport {
+                3
+            } else if origin {
+                0
+            } else if own_after {
+                2
+            } else {
+                1
+            };
+            mentions.push(Mention { demonym: entry.demonym, rank });
         }
         start = end;
     }
@@ -373,7 +412,7 @@ pub(crate) fn arabic_demonym(demonym: &str) -> Option<&'static str> {
 
 /// Whether `word` (normalised) names a country or a people; such words are never names.
 pub(crate) fn is_nationality_word(word: &str) -> bool {
-    LEXICON.contains_key(word) || fuzzy(word).is_some()
+    LEXICON.contains_key(word) || (word.len() >= 8 && fuzzy(word).is_some())
 }
 
 #[cfg(test)]

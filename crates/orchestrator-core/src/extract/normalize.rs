@@ -22,6 +22,17 @@ impl Normalized {
             .any(|(i, _)| self.0[..i].ends_with(' ') && self.0[i + phrase.len()..].starts_with(' '))
     }
 
+    /// Where `phrase`, already normalised, first occurs as whole words (a byte offset).
+    pub(crate) fn find_normalized(&self, phrase: &str) -> Option<usize> {
+        if phrase.is_empty() {
+            return None;
+        }
+        self.0
+            .match_indices(phrase)
+            .find(|(i, _)| self.0[..*i].ends_with(' ') && self.0[i + phrase.len()..].starts_with(' '))
+            .map(|(i, _)| i)
+    }
+
     /// Whether the whole text is `phrase`.
     pub(crate) fn is_exactly(&self, phrase: &str) -> bool {
         self.0.trim() == normalize(phrase)
@@ -38,17 +49,56 @@ impl Normalized {
     }
 }
 
+/// `text` with Arabic-Indic and Persian digits as ASCII digits, nothing else changed.
+pub(crate) fn fold_digits(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '٠'..='٩' => char::from_digit(u32::from(c) - 0x0660, 10).unwrap_or(c),
+            '۰'..='۹' => char::from_digit(u32::from(c) - 0x06F0, 10).unwrap_or(c),
+            c => c,
+        })
+        .collect()
+}
+
+/// `text` normalised, each Arabic word without its attached conjunction and preposition
+/// (the article kept): "بالمنطقة الحرة" reads "المنطقه الحره".
+pub(crate) fn without_particles(text: &str) -> String {
+    normalize(text)
+        .split(' ')
+        .map(|w| {
+            let arabic = w.chars().next().is_some_and(|c| ('\u{0600}'..='\u{06FF}').contains(&c));
+            if !arabic {
+                return w.to_owned();
+            }
+            let mut rest = w;
+            if let Some(stripped) = ["و", "ف"].iter().find_map(|p| rest.strip_prefix(p))
+                && stripped.chars().count() >= 3
+            {
+                rest = stripped;
+            }
+            if let Some(stripped) = rest.strip_prefix("لل") {
+                return format!("ال{stripped}");
+            }
+            match ["ب", "ك", "ل"].iter().find_map(|p| rest.strip_prefix(p)) {
+                Some(stripped) if stripped.starts_with("ال") => stripped.to_owned(),
+                _ => rest.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A normalised Arabic word and the forms it takes without its attached conjunction
 /// (و ف), preposition (ب ل ك) and article (ال): "والاقامه" gives "الاقامه", "اقامه".
 pub(crate) fn arabic_stems(word: &str) -> Vec<&str> {
     let mut stems = vec![word];
     let mut rest = word;
     for prefixes in [&["و", "ف"][..], &["ب", "ل", "ك"], &["ال", "ل"]] {
-        if let Some(stripped) = prefixes.iter().find_map(|p| rest.strip_prefix(p)) {
-            if stripped.chars().count() >= 2 {
-                rest = stripped;
-                stems.push(rest);
-            }
+        if let Some(stripped) = prefixes.iter().find_map(|p| rest.strip_prefix(p))
+            && stripped.chars().count() >= 2
+        {
+            rest = stripped;
+            stems.push(rest);
         }
     }
     stems

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use super::normalize::{Normalized, normalize};
+use super::normalize::{Normalized, normalize, without_particles};
 
 /// A service and the phrases that name it.
 struct Service {
@@ -31,6 +31,9 @@ const SERVICES: &[Service] = &[
             "فيزا ذهبية",
             "الفيزا الذهبية",
             "الذهبية",
+            "اقامه ذهبيه",
+            "ذهبيه",
+            "تاشيره ذهبيه",
             "10 year",
             "10 years visa",
             "10-year visa",
@@ -88,7 +91,6 @@ const SERVICES: &[Service] = &[
             "visa for my children",
             "visa for my son",
             "visa for my daughter",
-            "visa for my parents",
             "إقامة عائلية",
             "اقامة عائلية",
             "تأشيرة عائلية",
@@ -99,6 +101,16 @@ const SERVICES: &[Service] = &[
             "اقامة زوجة",
             "كفالة زوجتي",
             "كفالة الزوجة",
+            "مراتي",
+            "لمراتي",
+            "زوجي",
+            "لزوجي",
+            "اطفالي",
+            "لاطفالي",
+            "اولادي",
+            "ولادي",
+            "عيالي",
+            "العيال",
         ],
     },
     Service {
@@ -119,6 +131,9 @@ const SERVICES: &[Service] = &[
             "تأشيرة عمل",
             "تاشيرة عمل",
             "فيزا عمل",
+            "visa 3amal",
+            "fiza 3amal",
+            "visa shoghl",
             "maid visa",
             "housemaid",
             "maid",
@@ -305,6 +320,10 @@ const SERVICES: &[Service] = &[
             "تأسيس أعمال",
             "تأسيس الأعمال",
             "تسجيل شركة",
+            "اسس شركة",
+            "أسس شركة",
+            "اسس شركه",
+            "شركة",
             "شركة جديدة",
             "افتح شركة",
             "أفتح شركة",
@@ -354,6 +373,9 @@ const SERVICES: &[Service] = &[
             "atestation",
             "attastation",
             "attest",
+            "attested",
+            "attest my",
+            "get attested",
             "legalization",
             "legalisation",
             "certificate verification",
@@ -513,7 +535,7 @@ const SPELLINGS: &[(&str, &str)] = &[
 
 /// Every service with its phrases normalised, built once.
 static NORMALIZED: LazyLock<Vec<(&'static str, Vec<String>)>> = LazyLock::new(|| {
-    SERVICES.iter().map(|s| (s.name, s.phrases.iter().map(|p| normalize(p)).collect())).collect()
+    SERVICES.iter().map(|s| (s.name, s.phrases.iter().map(|p| without_particles(p)).collect())).collect()
 });
 
 /// Every word of every service phrase, built once.
@@ -539,23 +561,109 @@ const OUTSIDE: &[&str] = &[
 static OUTSIDE_NORMALIZED: LazyLock<Vec<String>> =
     LazyLock::new(|| OUTSIDE.iter().map(|p| normalize(p)).collect());
 
-/// The service `text` names, if any.
+/// Requests outside the list that win over the general words beside them ("corporate
+/// tax registration for my LLC" is not a business setup).
+const OUTSIDE_REQUESTS: &[&str] =
+    &["vat", "corporate tax", "tax registration", "bank account", "ضريبه", "ضريبة", "حساب بنكي"];
+
+/// Words that mark a renewal ("renew my trade licence", "تجديد الرخصة").
+const RENEWAL: &[&str] = &[
+    "renew",
+    "renewal",
+    "renewing",
+    "expired",
+    "expiring",
+    "ajadid",
+    "ajaddid",
+    "tajdeed",
+    "tajdid",
+    "تجديد",
+    "اجدد",
+    "جدد",
+];
+
+/// Words of the services worth correcting when misspelt ("freelnce", "attestaton").
+const KEY_WORDS: &[&str] = &[
+    "family",
+    "golden",
+    "investor",
+    "employment",
+    "freelance",
+    "attestation",
+    "business",
+    "license",
+    "licence",
+    "renewal",
+    "residence",
+    "residency",
+    "emirates",
+    "tourist",
+    "mainland",
+    "sponsor",
+    "company",
+    "permit",
+    "visiting",
+    "formation",
+    "setup",
+];
+
+/// The service `text` names, if any: the earliest one named, a specific service before a
+/// general one ("visa", "business setup"), a longer phrase before one inside it.
 pub(crate) fn service(text: &Normalized) -> Option<&'static str> {
-    let mut corrected = format!(
-        " {} ",
-        text.words()
-            .map(|w| SPELLINGS.iter().find(|(wrong, _)| *wrong == w).map_or(w, |(_, right)| right))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
+    let mut corrected = format!(" {} ", text.words().map(corrected_word).collect::<Vec<_>>().join(" "));
     for outside in OUTSIDE_NORMALIZED.iter() {
         corrected = corrected.replace(&format!(" {outside} "), " , ");
     }
-    let corrected = Normalized::new(&corrected);
-    NORMALIZED
+    let corrected = Normalized::new(&without_particles(&corrected));
+    if OUTSIDE_REQUESTS.iter().any(|p| corrected.contains_phrase(p)) {
+        return None;
+    }
+    // (entry, start, end) of the earliest match of each entry.
+    let mut found: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, (_, phrases)) in NORMALIZED.iter().enumerate() {
+        let earliest =
+            phrases.iter().filter_map(|p| corrected.find_normalized(p).map(|s| (s, s + p.len()))).min();
+        if let Some((start, end)) = earliest {
+            found.push((i, start, end));
+        }
+    }
+    let inside_another = |&(i, s, e): &(usize, usize, usize)| {
+        found.iter().any(|&(j, s2, e2)| j != i && s2 <= s && e <= e2 && e2 - s2 > e - s)
+    };
+    let kept: Vec<(usize, usize, usize)> = found.iter().copied().filter(|f| !inside_another(f)).collect();
+    let specific: Vec<(usize, usize, usize)> =
+        kept.iter().copied().filter(|(i, _, _)| !is_generic(*i)).collect();
+    let pool = if specific.is_empty() { &kept } else { &specific };
+    let (entry, _, _) = pool.iter().min_by_key(|(i, s, _)| (*s, *i))?;
+    let name = NORMALIZED[*entry].0;
+    let renewal = RENEWAL.iter().any(|w| corrected.contains_phrase(w));
+    Some(if name == "New trade licence" && renewal { "Trade licence renewal" } else { name })
+}
+
+/// Whether the entry at `i` only names a service in general: plain visa or business
+/// setup.
+fn is_generic(i: usize) -> bool {
+    let name = NORMALIZED[i].0;
+    ["Visa services", "Business setup"].contains(&name)
+}
+
+/// A word as meant: known misspellings and small typos of service words corrected.
+fn corrected_word(word: &str) -> &str {
+    if let Some((_, right)) = SPELLINGS.iter().find(|(wrong, _)| *wrong == word) {
+        return right;
+    }
+    let len = word.chars().count();
+    if len < 6 || !word.is_ascii() || SERVICE_WORDS.contains(word) {
+        return word;
+    }
+    let limit = if len >= 8 { 2 } else { 1 };
+    KEY_WORDS
         .iter()
-        .find(|(_, phrases)| phrases.iter().any(|p| corrected.contains_normalized(p)))
-        .map(|(n, _)| *n)
+        .filter(|k| k.chars().next() == word.chars().next())
+        .map(|k| (strsim::osa_distance(word, k), *k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map_or(word, |(_, k)| k)
 }
 
 /// Phrases after which customers name what they want.

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::normalize::{Normalized, arabic_stems, normalize};
+use super::normalize::{Normalized, arabic_stems, fold_digits, normalize, without_particles};
 
 /// What the customer said about being called.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +24,7 @@ const MAX_TIME_CHARS: usize = 120;
 
 static CLOCK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b\d{1,2}\s*(?::\s*\d{2})?\s*(?:am|pm|a\.m|p\.m|o'?clock|hrs|h|baje|بالليل|الصبح|مساء|صباحا|مساءً|صباحاً)\b|\b\d{1,2}:\d{2}\b|\b(?:after|before|around|at|by|till|until|from|between|after\s+the|ba3d|بعد|قبل|الساعه|الساعة|حوالي|من)\s+\d{1,2}\b|\b\d{1,2}\s*(?:-|to|and|الى|إلى)\s*\d{1,2}\b|\b\d{1,2}\s+ke\s+baad\b",
+        r"(?i)\b\d{1,2}\s*(?::\s*\d{2})?\s*(?:am|pm|a\.m|p\.m|o'?clock|hrs|h|baje|بالليل|الصبح|مساء|صباحا|مساءً|صباحاً)\b|\b\d{1,2}:\d{2}\b|\b(?:after|before|around|at|by|till|until|from|between|after\s+the|ba3d(?:\s+el)?|بعد|قبل|الساعه|الساعة|حوالي|من)\s+\d{1,2}\b|\b\d{1,2}\s*(?:-|to|and|الى|إلى)\s*\d{1,2}\b|\b\d{1,2}\s+ke\s+baad\b",
     )
     .unwrap_or_else(|e| unreachable!("valid regex: {e}"))
 });
@@ -138,6 +138,46 @@ const TIME_WORDS: &[&str] = &[
     "الاسبوع",
     "ba3d el maghrib",
     "el sob7",
+    "صباحا",
+    "مساءا",
+    "غدا",
+    "ظهرا",
+    "عصرا",
+    "ليلا",
+    "الضهر",
+    "ضهر",
+    "الواحده",
+    "الثانيه",
+    "الثالثه",
+    "الرابعه",
+    "الخامسه",
+    "السادسه",
+    "السابعه",
+    "الثامنه",
+    "التاسعه",
+    "العاشره",
+    "الحاديه عشره",
+    "الثانيه عشره",
+    "asr",
+    "3asr",
+    "maghrib",
+    "magrib",
+    "isha",
+    "esha",
+    "dhuhr",
+    "duhr",
+    "dohr",
+    "zuhr",
+    "zohr",
+    "fajr",
+    "sob7",
+    "sobh",
+    "masa",
+    "bel leil",
+    "lail",
+    "jumma",
+    "juma",
+    "jummah",
     "bukra",
     "bokra",
 ];
@@ -164,6 +204,16 @@ const ANY_TIME: &[&str] = &[
     "اي ساعه",
     "any time po",
     "kahit kailan",
+    "kahit anong oras",
+    "kahit kelan",
+    "ay wa2t",
+    "ay wa2et",
+    "ay waqt",
+    "koi bhi time",
+    "koi bhi waqt",
+    "any time is ok",
+    "any time is good",
+    "متى ما تبون",
 ];
 
 /// Phrases for "I cannot take calls".
@@ -230,6 +280,8 @@ const CALL_CUES: &[&str] = &[
     "كلمني",
     "كلموني",
     "اتصال",
+    "الاتصال",
+    "اتصالكم",
     "متاح",
     "فاضي",
     "متواجد",
@@ -300,31 +352,98 @@ pub(crate) fn best_time(text: &str, asked: bool) -> Option<TimeFound> {
     if NO_CALLS.iter().any(|p| normalized.contains_phrase(p)) {
         return Some(TimeFound::NoCalls);
     }
-    let called = asked || CALL_CUES.iter().any(|c| normalized.contains_phrase(c));
-    if !called {
-        return None;
-    }
-    if ANY_TIME.iter().any(|p| normalized.contains_phrase(p)) {
-        return Some(TimeFound::Any);
-    }
+    let cue = |n: &Normalized, stripped: &Normalized| {
+        CALL_CUES.iter().any(|c| n.contains_phrase(c) || stripped.contains_phrase(c))
+    };
+    let called = asked || cue(&normalized, &Normalized::new(&without_particles(text)));
     let mut found = Vec::new();
     for clause in text.split([',', '.', ';', '!', '\n', '،', '?', '؟']) {
         let clause = clause.trim();
         let n = Normalized::new(clause);
-        let cued = asked || CALL_CUES.iter().any(|c| n.contains_phrase(c));
+        let cued = asked || cue(&n, &Normalized::new(&without_particles(clause))) || only_time(&n);
         let bare_hour = asked && n.as_str().parse::<u8>().is_ok_and(|h| (1..=12).contains(&h));
         if cued && (names_time(clause, &n) || bare_hour) {
             found.push(without_leads(clause));
         }
+    }
+    let specific = found.iter().any(|t| CLOCK.is_match(&fold_digits(&t.to_lowercase())));
+    if !specific && called && ANY_TIME.iter().any(|p| normalized.contains_phrase(p)) {
+        return Some(TimeFound::Any);
     }
     let time = found.iter().filter(|t| !t.is_empty()).cloned().collect::<Vec<_>>().join(", ");
     let time: String = time.chars().take(MAX_TIME_CHARS).collect();
     (!time.trim().is_empty()).then(|| TimeFound::At(time.trim().to_owned()))
 }
 
+/// Whether a normalised word names a day or a part of the day (such words are never names).
+pub(crate) fn is_time_word(folded: &str) -> bool {
+    !folded.contains(' ')
+        && (TIME_WORDS.contains(&folded)
+            || arabic_stems(folded).iter().skip(1).any(|s| TIME_WORDS.contains(s)))
+}
+
+/// Words a clause that only gives a time may hold beside time words and numbers.
+const TIME_GLUE: &[&str] = &[
+    "after",
+    "before",
+    "around",
+    "at",
+    "by",
+    "from",
+    "to",
+    "till",
+    "until",
+    "between",
+    "and",
+    "or",
+    "the",
+    "in",
+    "on",
+    "this",
+    "next",
+    "is",
+    "fine",
+    "ok",
+    "better",
+    "please",
+    "pls",
+    "baje",
+    "ke",
+    "baad",
+    "se",
+    "pehle",
+    "po",
+    "ng",
+    "sa",
+    "بعد",
+    "قبل",
+    "الساعه",
+    "من",
+    "الى",
+    "في",
+    "او",
+    "و",
+    "el",
+    "ba3d",
+    "oclock",
+];
+
+/// Whether the clause says nothing but a time ("after 4", "tomorrow morning").
+fn only_time(normalized: &Normalized) -> bool {
+    let words: Vec<&str> = normalized.words().collect();
+    names_time(normalized.as_str(), normalized)
+        && words.iter().all(|w| {
+            TIME_WORDS.contains(w)
+                || TIME_GLUE.contains(w)
+                || w.chars().all(|c| c.is_ascii_digit())
+                || CLOCK.is_match(w)
+                || arabic_stems(w).iter().any(|s| TIME_WORDS.contains(s))
+        })
+}
+
 fn names_time(clause: &str, normalized: &Normalized) -> bool {
-    let folded = normalize(clause);
-    CLOCK.is_match(&folded)
+    CLOCK.is_match(&fold_digits(&clause.to_lowercase()))
+        || CLOCK.is_match(normalized.as_str())
         || TIME_WORDS.iter().any(|w| normalized.contains_phrase(w))
         || normalized.words().any(|w| arabic_stems(w).iter().skip(1).any(|s| TIME_WORDS.contains(s)))
 }
@@ -357,7 +476,8 @@ mod tests {
             ),
             at("after 5")
         );
-        assert_eq!(best_time("tomorrow after 5pm", false), None, "without a cue it is not about a call");
+        assert_eq!(best_time("tomorrow after 5pm", false), at("tomorrow after 5pm"), "a time on its own");
+        assert_eq!(best_time("I will come tomorrow for the visa", false), None, "not about a call");
         assert_eq!(best_time("I need a 10 year visa", false), None);
     }
 
