@@ -83,7 +83,7 @@ impl<'a> Chat<'a> {
         self.p
             .count(&format!(
                 "SELECT count(*) AS n FROM notification o {} AND o.kind = '{kind}'",
-                self.count_of("{WHERE}").replace("o.conversation_id", "o.conversation_id")
+                self.count_of("{WHERE}")
             ))
             .await
     }
