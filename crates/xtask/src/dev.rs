@@ -50,11 +50,14 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             .await
             .context("starting webhook-ingest")?;
     let runner_bind = format!("127.0.0.1:{}", args.runner_port);
+    let profile = crate::workspace::root().join("deploy/business-profile.example.toml");
+    let profile = profile.to_string_lossy();
     let runner_env = [
         ("DATABASE_URL", database_url.as_str()),
         ("BIND_ADDR", runner_bind.as_str()),
         ("JOB_RUNNER_TOKEN", DEV_RUNNER_TOKEN),
         ("CRON_SECRET", DEV_RUNNER_TOKEN),
+        ("BUSINESS_PROFILE", &profile),
     ];
     let mut runner = ChildService::start_echoing(&bin.join("job-runner"), &["serve"], &runner_env, "runner")
         .await
