@@ -50,7 +50,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             .await
             .context("starting webhook-ingest")?;
     let runner_bind = format!("127.0.0.1:{}", args.runner_port);
-    let profile = crate::workspace::root().join("deploy/business-profile.example.toml");
+    let profile = workspace::root().join("deploy/business-profile.example.toml");
     let profile = profile.to_string_lossy();
     let runner_env = [
         ("DATABASE_URL", database_url.as_str()),
