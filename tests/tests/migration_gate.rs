@@ -12,8 +12,8 @@ use testkit::service::{ChildService, workspace_binary};
 use testkit::sql;
 
 /// The newest migration, which the tests take back.
-const NEWEST: &str = "2026-12-01-000006_contact_opt_out";
-const NEWEST_VERSION: &str = "20261201000006";
+const NEWEST: &str = "2026-12-01-000007_outbound_job_claim_token_index";
+const NEWEST_VERSION: &str = "20261201000007";
 
 /// What each service needs to start besides `DATABASE_URL`.
 fn services() -> [(&'static str, Vec<(&'static str, &'static str)>); 3] {

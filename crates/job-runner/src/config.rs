@@ -9,6 +9,7 @@ use clap::builder::RangedU64ValueParser;
 use clap::{Args, Parser, Subcommand};
 use domain::Secret;
 use store::DbArgs;
+use store::jobs::TurnTiming;
 use store::migrations::MigrateArgs;
 use telemetry::TelemetryArgs;
 
@@ -146,6 +147,15 @@ pub struct RunnerArgs {
     /// Delay before the first retry, in milliseconds; doubles each attempt.
     #[arg(long, env = "JOB_RETRY_BASE_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
     pub retry_base_ms: u64,
+    /// Messages of one conversation arriving with gaps of at most this long form one turn,
+    /// answered once, when this long has passed since its newest message (milliseconds;
+    /// 0: every message is answered on its own, as soon as it is stored).
+    #[arg(long, env = "TURN_QUIET_MS", default_value_t = 2000)]
+    pub turn_quiet_ms: u64,
+    /// A turn is answered at the latest this long after its first message, however the
+    /// customer keeps typing (milliseconds; at least TURN_QUIET_MS).
+    #[arg(long, env = "TURN_MAX_WAIT_MS", default_value_t = 6000)]
+    pub turn_max_wait_ms: u64,
     /// The business profile: a TOML file of the facts the bot may tell customers (address,
     /// hours, languages, how fees are quoted; deploy/business-profile.example.toml). Without
     /// it, every such question gets "our team will tell you when they call".
@@ -162,6 +172,14 @@ pub enum SettingsError {
     /// The retry cap is below the first delay.
     #[error(transparent)]
     Retry(#[from] RetryCapBelowBase),
+    /// A turn's longest wait is shorter than its quiet period.
+    #[error("TURN_MAX_WAIT_MS ({max_wait_ms}) must not be below TURN_QUIET_MS ({quiet_ms})")]
+    TurnWaitBelowQuiet {
+        /// `TURN_QUIET_MS`.
+        quiet_ms: u64,
+        /// `TURN_MAX_WAIT_MS`.
+        max_wait_ms: u64,
+    },
     /// `BUSINESS_PROFILE` names a file that cannot be read or is not a valid profile.
     #[error("BUSINESS_PROFILE {}: {reason}", path.display())]
     Profile {
@@ -173,6 +191,17 @@ pub enum SettingsError {
 }
 
 impl RunnerArgs {
+    fn turn_timing(&self) -> Result<TurnTiming, SettingsError> {
+        let (quiet_ms, max_wait_ms) = (self.turn_quiet_ms, self.turn_max_wait_ms);
+        if quiet_ms > 0 && max_wait_ms < quiet_ms {
+            return Err(SettingsError::TurnWaitBelowQuiet { quiet_ms, max_wait_ms });
+        }
+        Ok(TurnTiming {
+            quiet: Duration::from_millis(quiet_ms),
+            max_wait: Duration::from_millis(max_wait_ms),
+        })
+    }
+
     /// The runner's settings, with the business profile read; clap's ranges check each
     /// option, this how they relate.
     pub fn settings(&self) -> Result<RunnerSettings, SettingsError> {
@@ -192,6 +221,7 @@ impl RunnerArgs {
             poll_interval: Duration::from_millis(self.poll_interval_ms),
             retry: RetryPolicy::from_millis("JOB", self.retry_base_ms, self.retry_max_ms)?,
             profile: Arc::new(profile),
+            turns: self.turn_timing()?,
         })
     }
 }

@@ -74,9 +74,14 @@ async fn commit_decision(
     job: &ClaimedJob,
 ) -> Result<Fenced<Completion>, StoreError> {
     let request_id = job.origin.request_id();
-    let inbound = Inbound { kind: InboundKind::from(&job.message_type), text: job.text_body.as_deref() };
-    let decision = tracing::info_span!("orchestrator.decide", request_id)
-        .in_scope(|| decide(&job.state, &[inbound], Utc::now(), profile));
+    let turn: Vec<Inbound<'_>> = job
+        .messages
+        .iter()
+        .map(|m| Inbound { kind: InboundKind::from(&m.message_type), text: m.text_body.as_deref() })
+        .collect();
+    metrics::histogram!("turn_messages").record(turn.len() as f64);
+    let decision = tracing::info_span!("orchestrator.decide", request_id, messages = turn.len())
+        .in_scope(|| decide(&job.state, &turn, Utc::now(), profile));
     tracing::info!(
         question_key = decision.reply.as_ref().map(|r| r.question_key.as_str()),
         notices = ?decision.notices.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>(),

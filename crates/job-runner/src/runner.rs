@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use orchestrator_core::BusinessProfile;
 use serde::Serialize;
-use store::jobs::{ClaimedJob, Completer, CompletionWriter, Jobs};
+use store::jobs::{ClaimedJob, Completer, CompletionWriter, Jobs, TurnTiming};
 use store::{DbPool, StoreError};
 use telemetry::metrics::Counter;
 use tracing::Instrument;
@@ -50,6 +50,8 @@ pub struct RunnerSettings {
     pub retry: RetryPolicy,
     /// The business facts the bot may tell customers.
     pub profile: Arc<BusinessProfile>,
+    /// When a conversation's messages form a turn that is due.
+    pub turns: TurnTiming,
 }
 
 /// Counts of what a run did.
@@ -182,7 +184,7 @@ impl Queue for Runner {
     async fn claim(&self, limit: usize) -> Result<Vec<ClaimedJob>, StoreError> {
         let span = tracing::info_span!("job.claim", requested = limit, claimed = tracing::field::Empty);
         async {
-            let jobs = self.jobs.claim(limit, self.settings.lease).await?;
+            let jobs = self.jobs.claim(limit, self.settings.lease, self.settings.turns).await?;
             tracing::Span::current().record("claimed", jobs.len());
             metrics::counter!("jobs_claimed_total").increment(jobs.len() as u64);
             if let Ok(mut tally) = self.tally.lock() {

@@ -13,8 +13,9 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
-use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::conversation::{ConversationState, KnownFields, QuestionKey};
 use domain::webhook::MessageType;
@@ -28,34 +29,51 @@ use crate::{DbPool, StoreError, connection};
 /// The channel `job-runner` notifies when it writes an outbound message.
 pub const OUTBOUND_MESSAGE_CHANNEL: &str = "outbound_message_queued";
 
-/// A job a runner now holds, with what it needs to run it.
+/// A turn a runner now holds: the oldest open job of a conversation (its head) and the
+/// conversation's later queued jobs, all under one claim, with what the engine needs to
+/// decide the turn's one reply.
 #[derive(Debug, Clone, Default)]
 pub struct ClaimedJob {
-    /// `outbound_job.id`.
+    /// The head job's `outbound_job.id`.
     pub id: i64,
+    /// Every job of the turn, the head first; they all end with the turn's result.
+    pub job_ids: Vec<i64>,
     /// The conversation.
     pub conversation_id: i64,
-    /// The inbound message it answers.
+    /// The turn's newest inbound message, which the reply answers.
     pub inbound_message_id: i64,
     /// Its wamid.
     pub inbound_provider_message_id: String,
-    /// The claim.
+    /// The claim (the head's attempts).
     pub lease: Lease,
-    /// The webhook delivery it came from.
+    /// The webhook delivery of the head job.
     pub origin: Origin,
-    /// What the conversation knew when the job was claimed.
+    /// What the conversation knew when the turn was claimed.
     pub state: ConversationState,
     /// `conversation.version` when claimed: the result commits only if it is unchanged.
     pub conversation_version: i64,
-    /// The inbound message's type.
-    pub message_type: MessageType,
-    /// What the customer typed or chose.
-    pub text_body: Option<String>,
-    /// Seconds from the job's creation to this claim.
+    /// The turn's messages in Meta's timestamp order, then arrival order.
+    pub messages: Vec<TurnMessage>,
+    /// Seconds from the head job's creation to this claim.
     pub waited_secs: f64,
 }
 
-/// A claimed job as the claim statement returns it.
+/// One inbound message of a claimed turn.
+#[derive(Debug, Clone, Default)]
+pub struct TurnMessage {
+    /// `inbound_message.id`.
+    pub id: i64,
+    /// Its wamid.
+    pub provider_message_id: String,
+    /// Its type.
+    pub message_type: MessageType,
+    /// What the customer typed or chose.
+    pub text_body: Option<String>,
+    /// When Meta says it was sent.
+    pub provider_timestamp: Option<DateTime<Utc>>,
+}
+
+/// A claimed job as the claim statement returns it (one row per job of a turn).
 #[derive(QueryableByName)]
 struct ClaimRow {
     #[diesel(sql_type = BigInt)]
@@ -80,29 +98,57 @@ struct ClaimRow {
     message_type: String,
     #[diesel(sql_type = Nullable<Text>)]
     text_body: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    provider_timestamp: Option<DateTime<Utc>>,
     #[diesel(sql_type = Double)]
     waited_secs: f64,
 }
 
-impl From<ClaimRow> for ClaimedJob {
-    fn from(row: ClaimRow) -> Self {
-        let state = ConversationState {
-            known: parse_or_default(&row.known_fields, "known_fields"),
-            engine: parse_or_default(&row.engine_state, "engine_state"),
-        };
-        Self {
-            id: row.id,
-            conversation_id: row.conversation_id,
-            inbound_message_id: row.inbound_message_id,
-            inbound_provider_message_id: row.inbound_provider_message_id,
-            lease: row.lease,
-            origin: row.origin,
-            state,
-            conversation_version: row.conversation_version,
-            message_type: MessageType::from(row.message_type),
-            text_body: row.text_body,
-            waited_secs: row.waited_secs,
+impl ClaimedJob {
+    /// The turns of claimed rows: rows sharing a claim token are one turn, headed by its
+    /// lowest job id.
+    fn turns(mut rows: Vec<ClaimRow>) -> Vec<Self> {
+        rows.sort_by_key(|r| (r.lease.claim_token, r.id));
+        let mut turns: Vec<Self> = Vec::new();
+        for row in rows {
+            let message = TurnMessage {
+                id: row.inbound_message_id,
+                provider_message_id: row.inbound_provider_message_id.clone(),
+                message_type: MessageType::from(row.message_type),
+                text_body: row.text_body,
+                provider_timestamp: row.provider_timestamp,
+            };
+            match turns.last_mut() {
+                Some(turn) if turn.lease.claim_token == row.lease.claim_token => {
+                    turn.job_ids.push(row.id);
+                    turn.messages.push(message);
+                }
+                _ => turns.push(Self {
+                    id: row.id,
+                    job_ids: vec![row.id],
+                    conversation_id: row.conversation_id,
+                    inbound_message_id: row.inbound_message_id,
+                    inbound_provider_message_id: row.inbound_provider_message_id,
+                    lease: row.lease,
+                    origin: row.origin,
+                    state: ConversationState {
+                        known: parse_or_default(&row.known_fields, "known_fields"),
+                        engine: parse_or_default(&row.engine_state, "engine_state"),
+                    },
+                    conversation_version: row.conversation_version,
+                    messages: vec![message],
+                    waited_secs: row.waited_secs,
+                }),
+            }
         }
+        for turn in &mut turns {
+            turn.messages.sort_by_key(|m| (m.provider_timestamp.is_none(), m.provider_timestamp, m.id));
+            if let Some(newest) = turn.messages.last() {
+                turn.inbound_message_id = newest.id;
+                turn.inbound_provider_message_id.clone_from(&newest.provider_message_id);
+            }
+        }
+        turns
     }
 }
 
@@ -115,30 +161,63 @@ fn parse_or_default<T: serde::de::DeserializeOwned + Default>(json: &str, column
     })
 }
 
-pub(crate) const CLAIM_SQL: &str = "WITH due AS (
-    SELECT j.id FROM outbound_job j
+/// A due turn: the oldest open job of a conversation whose quiet period (`$3` seconds since
+/// the conversation's newest queued job, 0 for none) or longest wait (`$4` seconds since
+/// the head job) has passed, with every later job of the conversation still queued (or
+/// left running by a dead worker) as its members. Head and members share one claim token.
+pub(crate) const CLAIM_SQL: &str = "WITH head AS (
+    SELECT j.id, j.conversation_id, gen_random_uuid() AS token FROM outbound_job j
     WHERE j.status IN ('queued', 'running') AND j.run_at <= now() AND j.attempts < j.max_attempts
       AND NOT EXISTS (SELECT 1 FROM outbound_job earlier
                       WHERE earlier.conversation_id = j.conversation_id AND earlier.id < j.id
                         AND earlier.status IN ('queued', 'running'))
+      AND ($3 <= 0
+           OR j.created_at <= now() - make_interval(secs => $4)
+           OR (j.created_at <= now() - make_interval(secs => $3)
+               AND NOT EXISTS (SELECT 1 FROM outbound_job newer
+                               WHERE newer.conversation_id = j.conversation_id AND newer.id > j.id
+                                 AND newer.status = 'queued'
+                                 AND newer.created_at > now() - make_interval(secs => $3))))
     ORDER BY j.run_at, j.id
     LIMIT $1
     FOR UPDATE OF j SKIP LOCKED
+), member AS (
+    SELECT m.id, h.token FROM head h
+    JOIN outbound_job m ON m.conversation_id = h.conversation_id AND m.id > h.id
+    WHERE $3 > 0 AND m.attempts < m.max_attempts
+      AND (m.status = 'queued' OR (m.status = 'running' AND m.lease_until < now()))
+    FOR UPDATE OF m SKIP LOCKED
+), turn AS (
+    SELECT id, token FROM head UNION ALL SELECT id, token FROM member
 )
 UPDATE outbound_job j
 SET status = 'running',
     attempts = j.attempts + 1,
-    claim_token = gen_random_uuid(),
+    claim_token = t.token,
     lease_until = now() + make_interval(secs => $2),
     run_at = now() + make_interval(secs => $2),
     started_at = clock_timestamp(),
     error = CASE WHEN j.status = 'running' THEN 'lease expired; retried' ELSE j.error END
-FROM due, conversation c, inbound_message m
-WHERE j.id = due.id AND c.id = j.conversation_id AND m.id = j.inbound_message_id
+FROM turn t, conversation c, inbound_message m
+WHERE j.id = t.id AND c.id = j.conversation_id AND m.id = j.inbound_message_id
 RETURNING j.id, j.conversation_id, j.inbound_message_id, j.inbound_provider_message_id, j.attempts,
           j.max_attempts, j.claim_token, j.request_id, j.traceparent, c.known_fields::text AS known_fields,
           c.engine_state::text AS engine_state, c.version AS conversation_version, m.message_type, m.text_body,
-          EXTRACT(EPOCH FROM now() - j.created_at)::float8 AS waited_secs";
+          m.provider_timestamp, EXTRACT(EPOCH FROM now() - j.created_at)::float8 AS waited_secs";
+
+/// When a conversation's queued messages form a turn that is due.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TurnTiming {
+    /// A turn is due once no message came for this long (zero: every message is a turn).
+    pub quiet: Duration,
+    /// ... or once its first message has waited this long.
+    pub max_wait: Duration,
+}
+
+impl TurnTiming {
+    /// Every message answered on its own, as soon as it is stored.
+    pub const EACH_MESSAGE: Self = Self { quiet: Duration::ZERO, max_wait: Duration::ZERO };
+}
 
 /// The `outbound_job` queue, on a pool: every call checks a connection out for itself.
 #[derive(Clone)]
@@ -152,15 +231,23 @@ impl Jobs {
         Self { pool }
     }
 
-    /// Claims up to `limit` due jobs for `lease`: queued jobs whose time has come and running
-    /// jobs whose lease expired (counted as a new attempt), only the oldest open job of each
-    /// conversation, skipping rows other runners hold.
-    pub async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<ClaimedJob>, StoreError> {
+    /// Claims up to `limit` due turns for `lease`: a conversation's oldest open job (queued
+    /// and due, or running with an expired lease: counted as a new attempt) once its turn is
+    /// due by `turns`, with the conversation's later queued jobs, skipping rows other
+    /// runners hold.
+    pub async fn claim(
+        &self,
+        limit: usize,
+        lease: Duration,
+        turns: TurnTiming,
+    ) -> Result<Vec<ClaimedJob>, StoreError> {
         let query = diesel::sql_query(CLAIM_SQL)
             .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
-            .bind::<Double, _>(lease.as_secs_f64());
+            .bind::<Double, _>(lease.as_secs_f64())
+            .bind::<Double, _>(turns.quiet.as_secs_f64())
+            .bind::<Double, _>(turns.max_wait.as_secs_f64());
         let rows: Vec<ClaimRow> = Prepared(query).load(&mut *connection(&self.pool).await?).await?;
-        Ok(rows.into_iter().map(ClaimedJob::from).collect())
+        Ok(ClaimedJob::turns(rows))
     }
 
     /// Queues the job again after `delay`, or fails it with a `job_failed` notification
@@ -185,12 +272,11 @@ impl Jobs {
         })
     }
 
-    /// Gives an unstarted or interrupted job back without counting the attempt (shutdown).
+    /// Gives an unstarted or interrupted turn back without counting the attempt (shutdown).
     pub async fn release(&self, job: &ClaimedJob) -> Result<Fenced<()>, StoreError> {
-        let query = diesel::sql_query(RELEASE_SQL)
-            .bind::<BigInt, _>(job.id)
-            .bind::<SqlUuid, _>(job.lease.claim_token);
-        Ok(Fenced::from_rows(Prepared(query).execute(&mut *connection(&self.pool).await?).await?))
+        let query = diesel::sql_query(RELEASE_SQL).bind::<SqlUuid, _>(job.lease.claim_token);
+        let released = Prepared(query).execute(&mut *connection(&self.pool).await?).await?;
+        Ok(if released > 0 { Fenced::Applied(()) } else { Fenced::LeaseLost })
     }
 
     /// Fails jobs whose worker died during their last attempt (their lease expired and no
@@ -323,14 +409,13 @@ macro_rules! complete_sql {
     SELECT * FROM unnest($20::bigint[], $21::text[], $22::text[], $23::text[], $24::text[])
         WITH ORDINALITY AS n(job_id, kind, dedupe_key, title, body, position)
 ), job_held AS (
-    SELECT j.id FROM outbound_job j
-    WHERE j.id = ANY($1::bigint[]) AND j.status = 'running'
-      AND EXISTS (SELECT 1 FROM input i WHERE i.job_id = j.id AND i.claim_token = j.claim_token)
+    SELECT j.id, j.claim_token FROM outbound_job j
+    WHERE j.claim_token = ANY($2::uuid[]) AND j.status = 'running'
     ORDER BY j.id
     FOR UPDATE
 ), conversation_locked AS (
     SELECT c.id FROM conversation c
-    WHERE c.id IN (SELECT conversation_id FROM input WHERE job_id IN (SELECT id FROM job_held))
+    WHERE c.id IN (SELECT i.conversation_id FROM input i JOIN job_held h ON h.id = i.job_id AND h.claim_token = i.claim_token)
     ORDER BY c.id
     ",
             $conversation_lock,
@@ -341,13 +426,14 @@ macro_rules! complete_sql {
         updated_at = now()
     FROM input i
     WHERE c.id = i.conversation_id AND c.version = i.conversation_version
-      AND i.job_id IN (SELECT id FROM job_held) AND c.id IN (SELECT id FROM conversation_locked)
+      AND EXISTS (SELECT 1 FROM job_held h WHERE h.id = i.job_id AND h.claim_token = i.claim_token)
+      AND c.id IN (SELECT id FROM conversation_locked)
     RETURNING i.job_id
 ), saved AS (
     SELECT i.* FROM input i JOIN conversation_saved s ON s.job_id = i.job_id
 ), job_done AS (
     UPDATE outbound_job SET status = 'done', completed_at = clock_timestamp(), lease_until = NULL, error = NULL
-    WHERE id IN (SELECT job_id FROM saved)
+    WHERE id IN (SELECT h.id FROM job_held h JOIN saved s ON s.claim_token = h.claim_token)
     RETURNING id
 ), reply_row AS (
     INSERT INTO outbound_message_log
@@ -381,7 +467,7 @@ macro_rules! complete_sql {
 ), wake_sender AS (
     SELECT pg_notify('outbound_message_queued', '') WHERE EXISTS (SELECT 1 FROM reply_row)
 )
-SELECT EXISTS (SELECT 1 FROM job_held h WHERE h.id = i.job_id) AS held,
+SELECT EXISTS (SELECT 1 FROM job_held h WHERE h.id = i.job_id AND h.claim_token = i.claim_token) AS held,
        EXISTS (SELECT 1 FROM conversation_locked l WHERE l.id = i.conversation_id) AS locked,
        EXISTS (SELECT 1 FROM job_done d WHERE d.id = i.job_id) AS done,
        (SELECT r.id FROM reply_row r WHERE r.outbound_job_id = i.job_id) AS outbound_id,
@@ -519,7 +605,7 @@ pub(crate) const RETRY_SQL: &str = "WITH updated AS (
         run_at = now() + make_interval(secs => $3),
         completed_at = CASE WHEN attempts >= max_attempts THEN now() END,
         error = $4, claim_token = NULL, lease_until = NULL
-    WHERE id = $1 AND claim_token = $2 AND status = 'running'
+    WHERE claim_token = $2 AND status = 'running'
     RETURNING id, conversation_id, status, attempts
 ), failure_notice AS (
     INSERT INTO notification (kind, conversation_id, dedupe_key, title, body)
@@ -528,7 +614,7 @@ pub(crate) const RETRY_SQL: &str = "WITH updated AS (
     FROM updated WHERE status = 'failed'
     ON CONFLICT (dedupe_key) DO NOTHING
 )
-SELECT (SELECT status FROM updated) AS status";
+SELECT (SELECT status FROM updated WHERE id = $1) AS status";
 
 #[derive(QueryableByName)]
 struct StatusRow {
@@ -540,8 +626,8 @@ struct StatusRow {
 /// statement commits it or, failing, leaves it for its lease to expire.
 pub(crate) const RELEASE_SQL: &str = "UPDATE outbound_job
     SET status = 'queued', attempts = attempts - 1, run_at = now(), claim_token = NULL, lease_until = NULL
-    WHERE id = (SELECT id FROM outbound_job WHERE id = $1 AND claim_token = $2 AND status = 'running'
-                FOR UPDATE SKIP LOCKED)";
+    WHERE id IN (SELECT id FROM outbound_job WHERE claim_token = $1 AND status = 'running'
+                 FOR UPDATE SKIP LOCKED)";
 
 pub(crate) const RESCUE_SQL: &str = "WITH expired AS (
     UPDATE outbound_job

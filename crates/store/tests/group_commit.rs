@@ -10,7 +10,9 @@ use futures_util::future::join_all;
 use store::Fenced;
 use store::group_commit::GroupWriter;
 use store::ingest::{DeliveryWriter, InboundRecord, IngestBatch, Ingestor};
-use store::jobs::{self, ClaimedJob, Completer, Completion, CompletionWriter, JobResult, Jobs, NewReply};
+use store::jobs::{
+    self, ClaimedJob, Completer, Completion, CompletionWriter, JobResult, Jobs, NewReply, TurnTiming,
+};
 use testkit::TestDb;
 
 fn delivery(customer: usize, wamid: &str, text: &str) -> IngestBatch {
@@ -109,7 +111,10 @@ async fn job_results_share_commits_and_each_is_fenced_on_its_own() {
         let (_, stored) = ingestor.commit(delivery(customer, &format!("wamid.job.{customer}"), "hi")).await;
         stored.expect("stored");
     }
-    let claimed = Jobs::new(db.pool()).claim(100, Duration::from_secs(30)).await.expect("claim");
+    let claimed = Jobs::new(db.pool())
+        .claim(100, Duration::from_secs(30), TurnTiming::EACH_MESSAGE)
+        .await
+        .expect("claim");
     assert_eq!(claimed.len(), 40);
 
     // Two results that must not commit, whatever group they land in: one whose claim was
@@ -160,7 +165,7 @@ async fn a_group_does_not_wait_for_a_conversation_another_transaction_holds() {
     }
     let mut conn = db.connect().await;
     let results: Vec<JobResult> = Jobs::new(db.pool())
-        .claim(10, Duration::from_secs(30))
+        .claim(10, Duration::from_secs(30), TurnTiming::EACH_MESSAGE)
         .await
         .expect("claim")
         .into_iter()

@@ -154,7 +154,8 @@ async fn start_runner(
     database_url: &str,
     options: &StackOptions,
 ) -> std::io::Result<ChildService> {
-    let env = [("JOB_POLL_INTERVAL_MS", "200".to_owned())];
+    // Every message answered on its own unless a test asks for turns (TURN_QUIET_MS).
+    let env = [("JOB_POLL_INTERVAL_MS", "200".to_owned()), ("TURN_QUIET_MS", "0".to_owned())];
     start(bin_dir, "job-runner", database_url, &env, &options.with_common(&options.runner)).await
 }
 

@@ -28,6 +28,8 @@ fn config(database_url: &str) -> ServeConfig {
             retry_base_ms: 1000,
             retry_max_ms: 60_000,
             business_profile: None,
+            turn_quiet_ms: 0,
+            turn_max_wait_ms: 0,
         },
         bind_addr: "127.0.0.1:0".parse().expect("addr"),
         runner_token: Some(Secret::new(TOKEN)),

@@ -53,6 +53,7 @@ async fn run_once_runs_due_jobs_and_prints_a_summary() {
     let output = tokio::process::Command::new(BINARY)
         .args(["run-once", "--max", "10"])
         .env("DATABASE_URL", h.db.url())
+        .env("TURN_QUIET_MS", "0")
         .env("RUST_LOG", "warn")
         .output()
         .await
@@ -113,7 +114,7 @@ async fn operator_subcommands_list_requeue_and_prune() {
 async fn serve_is_woken_by_notify_and_stops_cleanly_on_sigterm() {
     let h = Harness::new().await;
     // Polling every 10 minutes: only a notification can get the job run in time.
-    let env = [("DATABASE_URL", h.db.url()), ("JOB_POLL_INTERVAL_MS", "600000")];
+    let env = [("DATABASE_URL", h.db.url()), ("JOB_POLL_INTERVAL_MS", "600000"), ("TURN_QUIET_MS", "0")];
     let mut service = ChildService::start(Path::new(BINARY), &["serve"], &env).await.expect("starts");
     assert!(service.wait_for_log("listening", Duration::from_secs(5)).await);
     // The listener connects right after start; wait until it is subscribed.
@@ -164,6 +165,7 @@ async fn jobs_still_running_when_the_grace_period_ends_are_released() {
         ("SHUTDOWN_TIMEOUT_SECS", "1"),
         ("JOB_COMMITTERS", "1"),
         ("JOB_POLL_INTERVAL_MS", "100"),
+        ("TURN_QUIET_MS", "0"),
     ];
     let mut service = ChildService::start(Path::new(BINARY), &["serve"], &env).await.expect("starts");
     let waiting_for_the_lock = "SELECT count(*) AS n FROM pg_stat_activity \

@@ -19,6 +19,7 @@ pub fn settings() -> RunnerSettings {
         poll_interval: Duration::from_millis(200),
         retry: RetryPolicy { base: Duration::from_secs(10), max: Duration::from_secs(600) },
         profile: std::sync::Arc::default(),
+        turns: store::jobs::TurnTiming::EACH_MESSAGE,
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use domain::conversation::QuestionKey;
 use store::Fenced;
-use store::jobs::{self, JobResult, Jobs, NewReply};
+use store::jobs::{self, JobResult, Jobs, NewReply, TurnTiming};
 
 use crate::helpers::Harness;
 
@@ -62,8 +62,12 @@ async fn a_job_whose_worker_died_is_run_again_and_replies_once() {
     h.text("971500000301", "hello").await;
     // A worker claims the job with a lease that is already over, then "dies".
     let mut conn = h.connect().await;
-    let dead =
-        Jobs::new(h.pool.clone()).claim(10, Duration::ZERO).await.expect("claim").pop().expect("a job");
+    let dead = Jobs::new(h.pool.clone())
+        .claim(10, Duration::ZERO, TurnTiming::EACH_MESSAGE)
+        .await
+        .expect("claim")
+        .pop()
+        .expect("a job");
     assert_eq!(dead.lease.attempts, 1);
 
     let summary = h.runner().run_due(10).await.expect("run");
@@ -161,7 +165,7 @@ async fn a_worker_dying_on_the_last_attempt_fails_the_job_with_a_notification() 
     let h = Harness::new().await;
     h.text("971500000305", "hello").await;
     h.execute("UPDATE outbound_job SET attempts = max_attempts - 1").await;
-    Jobs::new(h.pool.clone()).claim(10, Duration::ZERO).await.expect("claim");
+    Jobs::new(h.pool.clone()).claim(10, Duration::ZERO, TurnTiming::EACH_MESSAGE).await.expect("claim");
 
     let summary = h.runner().run_due(10).await.expect("run");
     assert_eq!(summary.claimed, 0, "no attempt left to run");
@@ -183,4 +187,79 @@ async fn a_draining_run_picks_up_jobs_that_arrive_during_the_drain() {
     let summary =
         tokio::time::timeout(Duration::from_secs(20), draining).await.expect("in time").expect("join");
     assert_eq!(summary.expect("drain").done, 1, "found by polling, and stopped at --max");
+}
+
+/// A runner that forms turns of messages arriving within `quiet`.
+fn turn_runner(h: &Harness, quiet: Duration, max_wait: Duration) -> job_runner::Runner {
+    let settings =
+        job_runner::RunnerSettings { turns: TurnTiming { quiet, max_wait }, ..crate::helpers::settings() };
+    job_runner::Runner::new(h.pool.clone(), settings)
+}
+
+/// Runs due turns until one was claimed (the quiet period passes meanwhile), up to 10 s.
+async fn run_when_due(runner: &job_runner::Runner) -> job_runner::Summary {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let summary = runner.run_due(10).await.expect("run");
+        if summary.claimed > 0 || tokio::time::Instant::now() >= deadline {
+            return summary;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fragments_within_the_quiet_period_are_one_turn_with_one_reply() {
+    let h = Harness::new().await;
+    let runner = turn_runner(&h, Duration::from_millis(500), Duration::from_secs(6));
+    for fragment in ["hi", "i need", "a family visa"] {
+        h.text("971500000321", fragment).await;
+    }
+    assert_eq!(runner.run_due(10).await.expect("run").claimed, 0, "the customer may still be typing");
+    let summary = run_when_due(&runner).await;
+    assert_eq!((summary.claimed, summary.done), (1, 1), "one turn: {summary:?}");
+    assert_eq!(
+        h.count("SELECT count(*) AS n FROM outbound_job WHERE status = 'done'").await,
+        3,
+        "every job ends with it"
+    );
+    let replies = h.replies("971500000321").await;
+    assert_eq!(replies.len(), 1, "one reply for three fragments: {replies:?}");
+    assert!(replies[0].ends_with("May I know your full name, please?"), "the service is known: {replies:?}");
+    let answered = h
+        .strings(
+            "SELECT o.reply_to_provider_message_id AS s FROM outbound_message_log o \
+             WHERE o.reply_to_provider_message_id = (SELECT provider_message_id FROM inbound_message ORDER BY id DESC LIMIT 1)",
+        )
+        .await;
+    assert_eq!(answered.len(), 1, "the reply answers the turn's newest message");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backlog_is_one_turn_and_every_message_is_read() {
+    let h = Harness::new().await;
+    for text in ["Hello", "I need a golden visa", "I'm Ahmed Khan", "from Pakistan", "ahmed.khan@gmail.com"] {
+        h.text("971500000322", text).await;
+    }
+    // The runner was down: by the time it starts, the quiet period has long passed.
+    h.execute("UPDATE outbound_job SET created_at = now() - interval '5 minutes'").await;
+    let runner = turn_runner(&h, Duration::from_secs(2), Duration::from_secs(6));
+    let summary = runner.run_due(10).await.expect("run");
+    assert_eq!((summary.claimed, summary.done), (1, 1), "{summary:?}");
+    let replies = h.replies("971500000322").await;
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert!(replies[0].ends_with("What is the best time to call you?"), "all five were read: {replies:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_customer_who_keeps_typing_is_answered_by_the_longest_wait() {
+    let h = Harness::new().await;
+    let runner = turn_runner(&h, Duration::from_secs(2), Duration::from_secs(3));
+    h.text("971500000323", "hi").await;
+    // The first message has waited longer than the longest wait; a newer one is still fresh.
+    h.execute("UPDATE outbound_job SET created_at = now() - interval '4 seconds'").await;
+    h.text("971500000323", "i need a visit visa").await;
+    let summary = runner.run_due(10).await.expect("run");
+    assert_eq!((summary.claimed, summary.done), (1, 1), "answered although the customer is still typing");
+    assert_eq!(h.replies("971500000323").await.len(), 1);
 }

@@ -47,6 +47,7 @@ pub async fn run(args: RunnerArgs) -> anyhow::Result<()> {
             .args(["run-once", "--max", &jobs.to_string()])
             .env("DATABASE_URL", &url)
             .env("JOB_CONCURRENCY", tasks.to_string())
+            .env("TURN_QUIET_MS", "0")
             .env("RUST_LOG", "warn")
             .output()
             .await?;
@@ -62,7 +63,12 @@ pub async fn run(args: RunnerArgs) -> anyhow::Result<()> {
 
     let url = super::fresh_database(&admin_url, "bench_runner_pickup").await?;
     store::migrations::run_pending(&url).await?;
-    let env = [("DATABASE_URL", url.as_str()), ("JOB_POLL_INTERVAL_MS", "600000"), ("RUST_LOG", "info")];
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("JOB_POLL_INTERVAL_MS", "600000"),
+        ("TURN_QUIET_MS", "0"),
+        ("RUST_LOG", "info"),
+    ];
     let service =
         ChildService::start_quiet(&bin, &["serve"], &env).await.context("starting job-runner serve")?;
     wait_for_listener(&url).await?;

@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS outbound_job_claim_token
