@@ -213,4 +213,11 @@ impl Queue for Runner {
     async fn upkeep(&self) {
         self.rescue().await;
     }
+
+    async fn next_due(&self) -> Option<Duration> {
+        self.jobs.next_turn_due(self.settings.turns).await.unwrap_or_else(|e| {
+            tracing::debug!(error = %e, "cannot tell when the next turn is due; polling");
+            None
+        })
+    }
 }

@@ -272,6 +272,19 @@ impl Jobs {
         })
     }
 
+    /// How long until the next turn that waits for its quiet period or longest wait becomes
+    /// due, if any is waiting.
+    pub async fn next_turn_due(&self, turns: TurnTiming) -> Result<Option<Duration>, StoreError> {
+        if turns.quiet.is_zero() {
+            return Ok(None);
+        }
+        let query = diesel::sql_query(NEXT_TURN_DUE_SQL)
+            .bind::<Double, _>(turns.quiet.as_secs_f64())
+            .bind::<Double, _>(turns.max_wait.as_secs_f64());
+        let row: NextDue = Prepared(query).get_result(&mut *connection(&self.pool).await?).await?;
+        Ok(row.secs.map(Duration::from_secs_f64))
+    }
+
     /// Gives an unstarted or interrupted turn back without counting the attempt (shutdown).
     pub async fn release(&self, job: &ClaimedJob) -> Result<Fenced<()>, StoreError> {
         let query = diesel::sql_query(RELEASE_SQL).bind::<SqlUuid, _>(job.lease.claim_token);
@@ -620,6 +633,17 @@ SELECT (SELECT status FROM updated WHERE id = $1) AS status";
 struct StatusRow {
     #[diesel(sql_type = Nullable<Text>)]
     status: Option<JobStatus>,
+}
+
+pub(crate) const NEXT_TURN_DUE_SQL: &str = "SELECT GREATEST(0, EXTRACT(EPOCH FROM min(
+           LEAST(newest + make_interval(secs => $1), oldest + make_interval(secs => $2))) - now()))::float8 AS secs
+    FROM (SELECT min(created_at) AS oldest, max(created_at) AS newest FROM outbound_job
+          WHERE status = 'queued' GROUP BY conversation_id) waiting";
+
+#[derive(QueryableByName)]
+struct NextDue {
+    #[diesel(sql_type = Nullable<Double>)]
+    secs: Option<f64>,
 }
 
 /// A job whose completion statement is still running (it holds the row) is skipped: that

@@ -48,6 +48,7 @@ mod every_statement_prepares {
         ("complete a group of jobs", jobs::COMPLETE_GROUP_SQL),
         ("retry a job", jobs::RETRY_SQL),
         ("release a job", jobs::RELEASE_SQL),
+        ("when the next turn is due", jobs::NEXT_TURN_DUE_SQL),
         ("rescue exhausted jobs", jobs::RESCUE_SQL),
         ("queue metrics", jobs::METRICS_SQL),
         ("prune jobs", maintenance::PRUNE_JOBS_SQL),

@@ -41,6 +41,12 @@ pub trait Queue: Clone + Send + Sync + 'static {
 
     /// Periodic upkeep (expired leases and the like), run on every poll tick.
     fn upkeep(&self) -> impl Future<Output = ()> + Send;
+
+    /// How long until an item not due yet becomes due by time alone (say, a turn's quiet
+    /// period ending), if any: the loop wakes then instead of at the next poll.
+    fn next_due(&self) -> impl Future<Output = Option<Duration>> + Send {
+        std::future::ready(None)
+    }
 }
 
 /// How a worker loop runs.
@@ -159,8 +165,10 @@ pub async fn run<Q: Queue>(
             if budget.until_idle && tasks.is_empty() {
                 break;
             }
+            let due = queue.next_due().await.unwrap_or(settings.poll_interval).min(settings.poll_interval);
             tokio::select! {
                 () = wake.woken() => {}
+                () = tokio::time::sleep(due), if due < settings.poll_interval => {}
                 // A finished item can make the next item of its group due.
                 Some(_) = tasks.join_next(), if budget.until_idle => {}
                 _ = poll.tick() => queue.upkeep().await,

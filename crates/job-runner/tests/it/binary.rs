@@ -212,3 +212,19 @@ fn settings_that_cannot_work_are_refused_naming_the_option() {
         assert!(printed.contains(expected), "{variable}={value}: {printed}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_answers_a_turn_when_its_quiet_period_ends_without_waiting_for_a_poll() {
+    let h = Harness::new().await;
+    // Polling every 10 minutes: only the turn's own due time can wake the runner.
+    let env = [("DATABASE_URL", h.db.url()), ("JOB_POLL_INTERVAL_MS", "600000"), ("TURN_QUIET_MS", "300")];
+    let service = ChildService::start(Path::new(BINARY), &["serve"], &env).await.expect("starts");
+    let listening = "SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN %'";
+    assert_eq!(h.wait_for_count(listening, 1).await, 1, "the runner listens for new jobs");
+    for fragment in ["hello", "i need", "a family visa"] {
+        h.text("971500000531", fragment).await;
+    }
+    let done = "SELECT count(*) AS n FROM outbound_job WHERE status = 'done'";
+    assert_eq!(h.wait_for_count(done, 3).await, 3, "the turn was answered: {:?}", service.logs());
+    assert_eq!(h.replies("971500000531").await.len(), 1, "once");
+}
