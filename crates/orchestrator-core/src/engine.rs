@@ -187,7 +187,8 @@ impl Run<'_> {
         let progressed = !learnt.is_empty() || email_reply.is_some();
         if let Some(text) = email_reply {
             let email_due = self.state.known.next_question() == Some(QuestionKey::AskEmail);
-            let doubtful = self.state.engine.suggested_email.is_some() || !self.state.known.answers(QuestionKey::AskEmail);
+            let doubtful = self.state.engine.suggested_email.is_some()
+                || !self.state.known.answers(QuestionKey::AskEmail);
             if !doubtful {
                 parts.push(text);
             } else if email_due {

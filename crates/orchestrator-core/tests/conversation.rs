@@ -268,9 +268,14 @@ fn check(before: &ConversationState, inbound: &Inbound<'_>, decision: &Decision)
     let at = || format!("{inbound:?} in {before:?}");
     let after = &decision.state;
     if inbound.kind == InboundKind::Ignored {
-        assert_eq!(decision, &Decision { state: before.clone(), reply: None, notices: vec![], contact: None });
+        assert_eq!(
+            decision,
+            &Decision { state: before.clone(), reply: None, notices: vec![], contact: None }
+        );
     }
-    if before.engine.stage == Stage::OptedOut && decision.contact != Some(orchestrator_core::ContactChange::OptedIn) {
+    if before.engine.stage == Stage::OptedOut
+        && decision.contact != Some(orchestrator_core::ContactChange::OptedIn)
+    {
         assert!(decision.reply.is_none() && decision.notices.is_empty(), "spoke after the opt-out: {}", at());
     }
     let Some(reply) = &decision.reply else { return };
@@ -286,7 +291,12 @@ fn check(before: &ConversationState, inbound: &Inbound<'_>, decision: &Decision)
     let known = &after.known;
     let order = QuestionKey::QUESTIONS;
     if let Some(position) = order.iter().position(|q| *q == reply.question_key) {
-        assert!(!known.answers(reply.question_key), "asked {:?} although known: {}", reply.question_key, at());
+        assert!(
+            !known.answers(reply.question_key),
+            "asked {:?} although known: {}",
+            reply.question_key,
+            at()
+        );
         assert!(order[..position].iter().all(|q| known.answers(*q)), "asked out of order: {}", at());
         assert_eq!(after.engine.asked, Some(reply.question_key), "{}", at());
     }
