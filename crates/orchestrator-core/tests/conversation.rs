@@ -1,6 +1,6 @@
 //! The conversation, turn by turn, with the exact texts customers see.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 use std::collections::{HashSet, VecDeque};
 

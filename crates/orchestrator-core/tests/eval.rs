@@ -1,8 +1,6 @@
 //! The engine on the labelled corpus in `eval/`: it must stay above the floors (set just
 //! under what it reaches: every conversation and every field right today).
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
-
 use std::path::Path;
 
 use orchestrator_core::{BusinessProfile, eval};

@@ -2,7 +2,7 @@
 //! services, a known field is never asked again unless the customer corrected it, and
 //! after an opt-out nothing is sent until the customer opts back in.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 use chrono::{DateTime, Duration, Utc};
 use domain::conversation::{ConversationState, QuestionKey, Stage};
