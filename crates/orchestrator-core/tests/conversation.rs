@@ -204,7 +204,7 @@ fn walk_key(state: &ConversationState) -> String {
 }
 
 /// Most states the walk visits (it is breadth first, so every state near the start is in).
-const MAX_WALK_STATES: usize = 700;
+const MAX_WALK_STATES: usize = 600;
 
 #[test]
 fn every_reachable_state_keeps_the_promises() {
@@ -246,7 +246,7 @@ fn every_reachable_state_keeps_the_promises() {
             }
         }
     }
-    assert!(seen.len() > 500, "walked {} states", seen.len());
+    assert!(seen.len() > 400, "walked {} states", seen.len());
     assert!(replies_checked > 10_000, "checked {replies_checked} replies");
     assert_eq!(stages.len(), 4, "every stage reached: {stages:?}");
     assert_eq!(languages.len(), 2, "both languages reached");
