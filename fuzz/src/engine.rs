@@ -22,8 +22,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::conversation::{ConversationState, EngineState, KnownFields, QuestionKey, Stage};
-use domain::text_policy::{GREETING, contains_service_list, sanitize};
-use orchestrator_core::{Inbound, InboundKind, MAX_REASKS, decide};
+use domain::text_policy::{contains_service_list, greeting_count, sanitize, starts_with_greeting};
+use orchestrator_core::{BusinessProfile, ContactChange, Inbound, InboundKind, MAX_REASKS, decide};
 
 /// Separates turns.
 pub const TURN_SEPARATOR: u8 = 0x1E;
@@ -93,29 +93,30 @@ pub fn check(data: &[u8]) {
 
 /// Runs `turns` from a new conversation, checking every invariant after every turn.
 pub fn run(turns: &[Turn]) {
+    let profile = BusinessProfile::default();
     let mut state = ConversationState::default();
     let mut greetings = 0usize;
     let mut replies = 0usize;
     for (i, turn) in turns.iter().enumerate() {
         let now = start() + Duration::minutes(i64::try_from(i).unwrap_or_default());
-        let inbound = Inbound { kind: turn.kind, text: turn.text.as_deref() };
-        let decision = decide(&state, &inbound, now);
+        let inbound = [Inbound { kind: turn.kind, text: turn.text.as_deref() }];
+        let decision = decide(&state, &inbound, now, &profile);
         let at = || format!("turn {i} ({:?} {:?})", turn.kind, turn.text);
 
-        // Pure: the same state, message and time give the same decision (checked on the
+        // Pure: the same state, turn and time give the same decision (checked on the
         // last turn only, as it doubles the cost of a turn).
         if i + 1 == turns.len() {
-            assert_eq!(decide(&state, &inbound, now), decision, "{}: decide is not deterministic", at());
+            assert_eq!(decide(&state, &inbound, now, &profile), decision, "{}: decide is not deterministic", at());
         }
 
-        // Once staff have it, the bot stays quiet and changes nothing.
-        if state.engine.stage != Stage::Qualifying {
-            assert!(
-                decision.reply.is_none() && decision.notice.is_none(),
-                "{}: spoke after leaving qualification",
-                at()
-            );
-            assert_eq!(decision.state, state, "{}: state changed after leaving qualification", at());
+        // After an opt-out nothing is sent, and staff are not bothered, until the
+        // customer opts back in.
+        if state.engine.stage == Stage::OptedOut && decision.contact != Some(ContactChange::OptedIn) {
+            assert!(decision.reply.is_none() && decision.notices.is_empty(), "{}: spoke after the opt-out", at());
+            assert_eq!(decision.state, state, "{}: state changed after the opt-out", at());
+        }
+        if turn.kind == InboundKind::Ignored {
+            assert!(decision.reply.is_none() && decision.notices.is_empty(), "{}: answered a reaction", at());
         }
 
         if let Some(reply) = &decision.reply {
@@ -133,12 +134,12 @@ pub fn run(turns: &[Turn]) {
             assert_eq!(&sanitized.text, text, "{}: the sanitizer changes the reply", at());
             assert!(!contains_service_list(text), "{}: the reply lists services: {text:?}", at());
 
-            let greeted = text.matches(GREETING).count();
+            let greeted = greeting_count(text);
             greetings += greeted;
             assert!(greetings <= 1, "{}: greeting sent {greetings} times", at());
             if replies == 1 {
                 assert_eq!(greeted, 1, "{}: the first reply does not greet", at());
-                assert!(text.starts_with(GREETING), "{}: the greeting is not in front", at());
+                assert!(starts_with_greeting(text), "{}: the greeting is not in front", at());
             }
             assert!(
                 decision.state.known.first_greeting_sent_at.is_some(),
@@ -146,25 +147,24 @@ pub fn run(turns: &[Turn]) {
                 at()
             );
 
-            // Nothing already known is asked again.
-            if QuestionKey::QUESTIONS.contains(&reply.question_key) {
+            // Nothing known is asked, and the questions come in order.
+            let known = &decision.state.known;
+            if let Some(position) = QuestionKey::QUESTIONS.iter().position(|q| *q == reply.question_key) {
+                assert!(!known.answers(reply.question_key), "{}: asked {} although it is known", at(), reply.question_key.as_str());
                 assert!(
-                    !decision.state.known.answers(reply.question_key),
-                    "{}: asked {} although it is known",
+                    QuestionKey::QUESTIONS[..position].iter().all(|q| known.answers(*q)),
+                    "{}: asked {} out of order",
                     at(),
                     reply.question_key.as_str()
                 );
-                assert_eq!(
-                    decision.state.engine.asked,
-                    Some(reply.question_key),
-                    "{}: asked is not recorded",
-                    at()
-                );
+                assert_eq!(decision.state.engine.asked, Some(reply.question_key), "{}: asked is not recorded", at());
+                assert_eq!(decision.state.engine.stage, Stage::Qualifying, "{}", at());
             }
             match reply.question_key {
-                QuestionKey::Closing => assert_eq!(decision.state.engine.stage, Stage::Qualified),
-                QuestionKey::Handoff => assert_eq!(decision.state.engine.stage, Stage::HandedOff),
-                _ => assert_eq!(decision.state.engine.stage, Stage::Qualifying),
+                QuestionKey::Closing => assert_eq!(decision.state.engine.stage, Stage::Qualified, "{}", at()),
+                QuestionKey::Handoff => assert_eq!(decision.state.engine.stage, Stage::HandedOff, "{}", at()),
+                QuestionKey::OptOut => assert_eq!(decision.state.engine.stage, Stage::OptedOut, "{}", at()),
+                _ => assert_ne!(decision.state.engine.stage, Stage::OptedOut, "{}", at()),
             }
         } else {
             assert_eq!(
@@ -174,17 +174,15 @@ pub fn run(turns: &[Turn]) {
                 at()
             );
         }
-        if let Some(notice) = &decision.notice {
+        for notice in &decision.notices {
             assert!(!notice.title.is_empty() && !notice.body.is_empty(), "{}: empty notice", at());
-            assert_ne!(decision.state.engine.stage, Stage::Qualifying, "{}: notice while qualifying", at());
+            assert!(notice.body.chars().count() <= 4 * MAX_REPLY_CHARS, "{}: notice body too long", at());
         }
         assert!(
             decision.state.engine.unclear_answers <= MAX_REASKS + 1,
             "{}: unclear answers overflow",
             at()
         );
-
-        // Known details are never lost or overwritten.
         keeps(&state.known, &decision.state.known, &at());
 
         // job-runner writes the state to its JSON columns and reads it back for the next job.
@@ -192,19 +190,16 @@ pub fn run(turns: &[Turn]) {
     }
 }
 
+/// Stored fields are never blank, and the greeting time never moves once set.
 fn keeps(before: &KnownFields, after: &KnownFields, at: &str) {
-    let fields = [
-        ("service", &before.service, &after.service),
-        ("name", &before.name, &after.name),
-        ("nationality", &before.nationality, &after.nationality),
-        ("email", &before.email, &after.email),
-        ("best time to call", &before.best_time_to_call, &after.best_time_to_call),
-    ];
-    for (name, was, is) in fields {
-        if was.is_some() {
-            assert_eq!(was, is, "{at}: {name} changed once known");
-        }
-        if let Some(value) = is {
+    for (name, value) in [
+        ("service", &after.service),
+        ("name", &after.name),
+        ("nationality", &after.nationality),
+        ("email", &after.email),
+        ("best time to call", &after.best_time_to_call),
+    ] {
+        if let Some(value) = value {
             assert!(!value.trim().is_empty(), "{at}: {name} stored empty");
         }
     }

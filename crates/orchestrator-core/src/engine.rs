@@ -186,9 +186,14 @@ impl Run<'_> {
         parts.extend(intents.questions.iter().map(|q| self.answer(*q)));
         let progressed = !learnt.is_empty() || email_reply.is_some();
         if let Some(text) = email_reply {
-            parts.push(text);
-            if self.state.engine.suggested_email.is_some() || !self.state.known.answers(QuestionKey::AskEmail)
-            {
+            let email_due = self.state.known.next_question() == Some(QuestionKey::AskEmail);
+            let doubtful = self.state.engine.suggested_email.is_some()
+                || !self.state.known.answers(QuestionKey::AskEmail);
+            if !doubtful {
+                parts.push(text);
+            } else if email_due {
+                // A doubtful address is taken up when its turn comes, never out of order.
+                parts.push(text);
                 self.state.engine.unclear_answers = 0;
                 self.state.engine.asked = Some(QuestionKey::AskEmail);
                 return self.reply(QuestionKey::AskEmail, parts);
@@ -216,7 +221,14 @@ impl Run<'_> {
         match self.state.known.next_question() {
             Some(question) => {
                 self.state.engine.asked = Some(question);
-                parts.push(texts::question(self.state.engine.language, question).to_owned());
+                let t = self.t();
+                let text = match (&self.state.engine.suggested_email, question) {
+                    (Some(suggested), QuestionKey::AskEmail) => {
+                        format!("{}{suggested}{}", t.did_you_mean[0], t.did_you_mean[1])
+                    }
+                    _ => texts::question(self.state.engine.language, question).to_owned(),
+                };
+                parts.push(text);
                 self.reply(question, parts)
             }
             None => self.close(parts),

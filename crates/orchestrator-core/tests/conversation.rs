@@ -1,10 +1,10 @@
 //! The conversation, turn by turn, with the exact texts customers see.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 use std::collections::{HashSet, VecDeque};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use domain::conversation::{ConversationState, Language, QuestionKey, Stage};
 use domain::text_policy::{GREETING, contains_service_list, sanitize};
 use orchestrator_core::{BusinessProfile, Decision, Inbound, InboundKind, NoticeKind, decide, texts};
@@ -164,29 +164,50 @@ fn media_and_unreadable_messages_re_ask_politely_and_reactions_get_nothing() {
     assert_eq!(decisions[4].reply.as_ref().map(|r| r.question_key), Some(QuestionKey::AskNationality));
 }
 
-/// Messages of every kind the walk below feeds to every state.
+/// Messages of every kind the walk below feeds to every state: both languages, every
+/// field, corrections, questions, opt-out and opt-in, requests for a person.
 const WALK_TEXTS: &[&str] = &[
     "hi",
-    "hello there",
+    "السلام عليكم",
     "I need a family visa",
-    "golden visa",
-    "أريد تأسيس شركة",
-    "emirates id",
+    "ابي الاقامة الذهبية",
+    "I need VAT registration",
     "Ahmed Khan",
-    "my name is Sara",
+    "اسمي محمد الكعبي",
+    "sorry, my name is Sara Ali",
     "I'm from India",
-    "Filipino",
-    "ahmed@example.com",
+    "سعودي",
+    "ahmed@gmail.com",
+    "ravi kumar@gmial.com",
+    "yes",
+    "no email",
+    "test@test.com",
     "tomorrow 5pm",
-    "??",
+    "بعد المغرب",
+    "I can't take calls",
+    "how much will it cost?",
+    "وين مكتبكم؟",
     "asdf qwer",
-    "call me",
     "agent",
-    "Hi, I'm Ahmed from Pakistan and I need a family visa",
+    "STOP",
+    "START",
+    "ابدأ",
+    "Hi, I'm Ahmed from Pakistan and I need a family visa, ahmed@gmail.com, call me after 5",
 ];
 
+/// The walk's key for a state: the turn counter only numbers notices, so states that
+/// differ in it alone are one.
+fn walk_key(state: &ConversationState) -> String {
+    let mut key = state.clone();
+    key.engine.turns = 0;
+    format!("{key:?}")
+}
+
+/// Most states the walk visits (it is breadth first, so every state near the start is in).
+const MAX_WALK_STATES: usize = 600;
+
 #[test]
-fn no_reachable_state_produces_a_service_list() {
+fn every_reachable_state_keeps_the_promises() {
     let inputs: Vec<Inbound<'_>> = WALK_TEXTS
         .iter()
         .map(|t| text(t))
@@ -195,36 +216,88 @@ fn no_reachable_state_produces_a_service_list() {
                 .map(|kind| Inbound { kind, text: None }),
         )
         .collect();
+    let profile = BusinessProfile::from_toml(include_str!("../../../deploy/business-profile.example.toml"))
+        .expect("profile");
     let mut seen = HashSet::new();
     let mut queue = VecDeque::from([ConversationState::default()]);
     let mut replies_checked = 0;
+    let mut stages = HashSet::new();
+    let mut languages = HashSet::new();
     while let Some(state) = queue.pop_front() {
-        // The turn counter only numbers notices; states that differ in it alone are one.
-        let mut key = state.clone();
-        key.engine.turns = 0;
-        if !seen.insert(format!("{key:?}")) {
+        if seen.len() >= MAX_WALK_STATES || !seen.insert(walk_key(&state)) {
             continue;
         }
-        for inbound in &inputs {
-            let decision = decide(&state, &[*inbound], now(), &BusinessProfile::default());
-            if let Some(reply) = &decision.reply {
-                replies_checked += 1;
-                assert!(!contains_service_list(&reply.text), "{:?}", reply.text);
-                assert!(!sanitize(&reply.text).blocked, "{:?}", reply.text);
+        stages.insert(format!("{:?}", state.engine.stage));
+        languages.insert(state.engine.language);
+        // Now, half a day later (the acknowledgement may go again), and after 30 days (a
+        // new enquiry).
+        let laters: &[Duration] = match state.engine.stage {
+            Stage::Qualifying => &[Duration::zero()],
+            _ => &[Duration::zero(), Duration::hours(13), Duration::days(31)],
+        };
+        for later in laters.iter().copied() {
+            for inbound in &inputs {
+                let decision = decide(&state, &[*inbound], now() + later, &profile);
+                check(&state, inbound, &decision);
+                replies_checked += usize::from(decision.reply.is_some());
+                if later.is_zero() {
+                    queue.push_back(decision.state);
+                }
             }
-            queue.push_back(decision.state);
         }
     }
-    assert!(seen.len() > 50, "walked {} states", seen.len());
-    assert!(replies_checked > 1000, "checked {replies_checked} replies");
-    // Every question's texts, rephrasings included, pass the same rule.
-    for key in QuestionKey::QUESTIONS {
-        for text in [
-            texts::question(Language::En, key),
-            texts::rephrased(Language::En, key, 1),
-            texts::rephrased(Language::En, key, 2),
-        ] {
-            assert!(!contains_service_list(text) && !sanitize(text).blocked, "{text}");
+    assert!(seen.len() > 400, "walked {} states", seen.len());
+    assert!(replies_checked > 10_000, "checked {replies_checked} replies");
+    assert_eq!(stages.len(), 4, "every stage reached: {stages:?}");
+    assert_eq!(languages.len(), 2, "both languages reached");
+    for language in [Language::En, Language::Ar] {
+        for key in QuestionKey::QUESTIONS {
+            for text in [
+                texts::question(language, key),
+                texts::rephrased(language, key, 1),
+                texts::rephrased(language, key, 2),
+            ] {
+                assert!(!contains_service_list(text) && !sanitize(text).blocked, "{text}");
+            }
         }
+    }
+}
+
+/// The promises one decision keeps.
+fn check(before: &ConversationState, inbound: &Inbound<'_>, decision: &Decision) {
+    let at = || format!("{inbound:?} in {before:?}");
+    let after = &decision.state;
+    if inbound.kind == InboundKind::Ignored {
+        assert_eq!(
+            decision,
+            &Decision { state: before.clone(), reply: None, notices: vec![], contact: None }
+        );
+    }
+    if before.engine.stage == Stage::OptedOut
+        && decision.contact != Some(orchestrator_core::ContactChange::OptedIn)
+    {
+        assert!(decision.reply.is_none() && decision.notices.is_empty(), "spoke after the opt-out: {}", at());
+    }
+    let Some(reply) = &decision.reply else { return };
+    assert!(!contains_service_list(&reply.text), "{:?} {}", reply.text, at());
+    assert!(!sanitize(&reply.text).blocked, "{:?} {}", reply.text, at());
+    assert!(reply.text.chars().count() <= 4096, "{}", at());
+    let greetings = domain::text_policy::greeting_count(&reply.text);
+    if before.known.first_greeting_sent_at.is_some() {
+        assert_eq!(greetings, 0, "greeted twice: {}", at());
+    } else {
+        assert!(domain::text_policy::starts_with_greeting(&reply.text) && greetings == 1, "{}", at());
+    }
+    let known = &after.known;
+    let order = QuestionKey::QUESTIONS;
+    if let Some(position) = order.iter().position(|q| *q == reply.question_key) {
+        assert!(
+            !known.answers(reply.question_key),
+            "asked {:?} although known: {}",
+            reply.question_key,
+            at()
+        );
+        assert!(order[..position].iter().all(|q| known.answers(*q)), "asked out of order: {}", at());
+        assert_eq!(after.engine.asked, Some(reply.question_key), "{}", at());
     }
 }

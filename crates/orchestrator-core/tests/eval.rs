@@ -1,15 +1,14 @@
-//! The engine on the labelled corpus in `eval/`: it must stay above the floors.
-
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+//! The engine on the labelled corpus in `eval/`: it must stay above the floors (set just
+//! under what it reaches: every conversation and every field right today).
 
 use std::path::Path;
 
 use orchestrator_core::{BusinessProfile, eval};
 
 /// The lowest acceptable share of conversations handled fully right.
-const MIN_FULL: f64 = 0.0;
+const MIN_FULL: f64 = 0.97;
 /// The lowest acceptable accuracy of each lead field.
-const MIN_FIELD: f64 = 0.0;
+const MIN_FIELD: f64 = 0.99;
 
 #[test]
 fn the_corpus_stays_above_the_floors() {

@@ -3,8 +3,6 @@
 //! the closing message ("Thank you, {first name}! …") longer than the 4,096 characters
 //! WhatsApp accepts, so the customer never got it.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
-
 use chrono::{DateTime, Duration, Utc};
 use domain::conversation::{ConversationState, QuestionKey};
 use orchestrator_core::{BusinessProfile, Inbound, InboundKind, decide};

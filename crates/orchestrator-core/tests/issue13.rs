@@ -1,6 +1,6 @@
 //! The examples of issue 13, each as a customer would write it, in English and Arabic.
 
-#![allow(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 use chrono::{DateTime, Duration, Utc};
 use domain::conversation::{ConversationState, Language, QuestionKey, Stage};

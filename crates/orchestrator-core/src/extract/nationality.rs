@@ -315,7 +315,11 @@ fn in_clause(words: &[&str], asked: bool) -> Vec<Mention> {
             || ends_with_phrase(before, "passport")
             || before.iter().rev().take(4).any(|w| ["hold", "holding", "have", "احمل"].contains(w));
         let cued = match entry.kind {
-            Kind::Country => COUNTRY_CUES.iter().any(|c| ends_with_phrase(before, c)),
+            // "from Pakistan", and "from Lahore Pakistan" (a city first).
+            Kind::Country => COUNTRY_CUES.iter().any(|c| {
+                ends_with_phrase(before, c)
+                    || before.split_last().is_some_and(|(_, rest)| ends_with_phrase(rest, c))
+            }),
             Kind::Demonym => DEMONYM_CUES.iter().any(|c| ends_with_phrase(before, c)),
         };
         let own_after = OWN_AFTER.iter().any(|p| starts_with_phrase(after, p));
@@ -431,6 +435,7 @@ mod tests {
         assert_eq!(nationality("I want to visit Jordan", false), None);
         assert_eq!(nationality("I'm Chad", false), None);
         assert_eq!(nationality("I'm from the UK", false), Some("British"));
+        assert_eq!(nationality("I am Tariq Mehmood from Lahore Pakistan", false), Some("Pakistani"));
     }
 
     #[test]
