@@ -202,7 +202,9 @@ impl Run<'_> {
         let understood = progressed || !intents.questions.is_empty() || intents.small_talk || self.welcome;
         if self.media_only {
             parts.push(self.t().only_text.to_owned());
-        } else if !understood && let Some(question) = asked.filter(|q| !self.state.known.answers(*q)) {
+        } else if !understood
+            && let Some(question) = self.state.engine.asked.filter(|q| !self.state.known.answers(*q))
+        {
             self.state.engine.unclear_answers += 1;
             if self.state.engine.unclear_answers > MAX_REASKS {
                 let reason = format!("The bot could not understand the answers to {}.", question.as_str());
