@@ -11,9 +11,21 @@ use testkit::payloads;
 use testkit::service::{ChildService, workspace_binary};
 use testkit::sql;
 
-/// The newest migration, which the tests take back.
-const NEWEST: &str = "2026-12-01-000007_outbound_job_claim_token_index";
-const NEWEST_VERSION: &str = "20261201000007";
+/// The newest migration's folder and its version (the digits of its date and number), which
+/// the tests take back.
+fn newest_migration() -> (std::path::PathBuf, String) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let newest = std::fs::read_dir(&root)
+        .expect("the migrations folder")
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.join("up.sql").is_file())
+        .max()
+        .expect("a migration");
+    let name = newest.file_name().and_then(|n| n.to_str()).expect("a folder name").to_owned();
+    let version: String =
+        name.split('_').next().expect("a version").chars().filter(char::is_ascii_digit).collect();
+    (newest, version)
+}
 
 /// What each service needs to start besides `DATABASE_URL`.
 fn services() -> [(&'static str, Vec<(&'static str, &'static str)>); 3] {
@@ -27,14 +39,11 @@ fn services() -> [(&'static str, Vec<(&'static str, &'static str)>); 3] {
 /// A database with every migration but the newest applied.
 async fn partly_migrated() -> TestDb {
     let db = TestDb::new().await;
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").join(NEWEST);
-    let down = std::fs::read_to_string(root.join("down.sql")).expect("the newest migration's down.sql");
+    let (folder, version) = newest_migration();
+    let down = std::fs::read_to_string(folder.join("down.sql")).expect("the newest migration's down.sql");
     sql::execute(db.url(), &down).await;
-    sql::execute(
-        db.url(),
-        &format!("DELETE FROM __diesel_schema_migrations WHERE version = '{NEWEST_VERSION}'"),
-    )
-    .await;
+    sql::execute(db.url(), &format!("DELETE FROM __diesel_schema_migrations WHERE version = '{version}'"))
+        .await;
     db
 }
 
@@ -60,6 +69,7 @@ async fn every_service_refuses_a_database_one_migration_behind() {
 #[tokio::test(flavor = "multi_thread")]
 async fn readyz_is_unready_while_a_migration_is_pending() {
     let db = TestDb::new().await;
+    let (_, version) = newest_migration();
     let http = reqwest::Client::new();
     for (service, extra) in services() {
         let mut env = vec![("DATABASE_URL", db.url())];
@@ -74,7 +84,7 @@ async fn readyz_is_unready_while_a_migration_is_pending() {
 
         sql::execute(
             db.url(),
-            &format!("DELETE FROM __diesel_schema_migrations WHERE version = '{NEWEST_VERSION}'"),
+            &format!("DELETE FROM __diesel_schema_migrations WHERE version = '{version}'"),
         )
         .await;
         let unready = ready(running.url("/readyz")).await;
@@ -84,7 +94,7 @@ async fn readyz_is_unready_while_a_migration_is_pending() {
 
         sql::execute(
             db.url(),
-            &format!("INSERT INTO __diesel_schema_migrations (version) VALUES ('{NEWEST_VERSION}')"),
+            &format!("INSERT INTO __diesel_schema_migrations (version) VALUES ('{version}')"),
         )
         .await;
         assert_eq!(ready(running.url("/readyz")).await.status(), 200, "{service} is ready again");

@@ -101,7 +101,7 @@ impl Runner {
     /// Claims and runs due jobs until `max` were claimed or none is due (a job's
     /// completion makes its conversation's next job due, so conversations run to the end).
     pub async fn run_due(&self, max: usize) -> Result<Summary, StoreError> {
-        let budget = Budget { max_items: max, until_idle: true };
+        let budget = Budget { max_items: max, until_idle: true, whole_batches: true };
         self.run(budget, CancellationToken::new()).await
     }
 
@@ -115,7 +115,7 @@ impl Runner {
         stop: &CancellationToken,
     ) -> Result<Summary, StoreError> {
         if drain_for.is_zero() {
-            let budget = Budget { max_items: max, until_idle: true };
+            let budget = Budget { max_items: max, until_idle: true, whole_batches: true };
             return self.run(budget, stop.clone()).await;
         }
         let until = stop.child_token();
@@ -126,7 +126,8 @@ impl Runner {
                 until.cancel();
             }
         });
-        let summary = self.run(Budget { max_items: max, until_idle: false }, until).await;
+        let summary =
+            self.run(Budget { max_items: max, until_idle: false, whole_batches: true }, until).await;
         deadline.abort();
         summary
     }

@@ -85,11 +85,15 @@ pub struct Budget {
     pub max_items: usize,
     /// Return once nothing is due and nothing is in flight, instead of waiting for more.
     pub until_idle: bool,
+    /// Claim whole batches and run each to its end before the next claim, as a process
+    /// draining a backlog does (one claim per batch); otherwise claim only for free slots,
+    /// as a replica sharing the queue with others does (nothing waits claimed but idle).
+    pub whole_batches: bool,
 }
 
 impl Budget {
-    /// No limit: run until stopped.
-    pub const UNLIMITED: Self = Self { max_items: usize::MAX, until_idle: false };
+    /// No limit: run until stopped, claiming for free slots.
+    pub const UNLIMITED: Self = Self { max_items: usize::MAX, until_idle: false, whole_batches: false };
 }
 
 /// Runs `queue` until `stop` is cancelled, then finishes or releases in-flight items.
@@ -120,20 +124,29 @@ pub async fn run<Q: Queue>(
     let mut failure = None;
     while claimed_total < budget.max_items {
         while tasks.try_join_next().is_some() {}
-        let first = tokio::select! {
-            permit = slots.clone().acquire_owned() => permit,
-            () = stop.cancelled() => break,
-        };
-        let Ok(first) = first else { break };
-        let wanted = settings.batch_size.min(budget.max_items - claimed_total);
-        let mut permits = vec![first];
-        while permits.len() < wanted {
-            match slots.clone().try_acquire_owned() {
-                Ok(permit) => permits.push(permit),
-                Err(_) => break,
+        let remaining = budget.max_items - claimed_total;
+        let mut permits = Vec::new();
+        if budget.whole_batches {
+            let batch_done = async { while tasks.join_next().await.is_some() {} };
+            tokio::select! {
+                () = batch_done => {}
+                () = stop.cancelled() => break,
+            }
+        } else {
+            let first = tokio::select! {
+                permit = slots.clone().acquire_owned() => permit,
+                () = stop.cancelled() => break,
+            };
+            let Ok(first) = first else { break };
+            permits.push(first);
+            while permits.len() < settings.batch_size.min(remaining) {
+                match slots.clone().try_acquire_owned() {
+                    Ok(permit) => permits.push(permit),
+                    Err(_) => break,
+                }
             }
         }
-        let wanted = permits.len();
+        let wanted = if budget.whole_batches { settings.batch_size.min(remaining) } else { permits.len() };
         let items = match queue.claim(wanted).await {
             Ok(items) => items,
             Err(e) if budget.until_idle => {
@@ -147,13 +160,20 @@ pub async fn run<Q: Queue>(
         };
         let claimed = items.len();
         claimed_total += claimed;
-        for (item, permit) in items.into_iter().zip(permits) {
+        let mut permits = permits.into_iter();
+        for item in items {
             let id = Q::id(&item);
             if let Ok(mut map) = in_flight.lock() {
                 map.insert(id, item.clone());
             }
-            let (queue, in_flight) = (queue.clone(), in_flight.clone());
+            let (queue, in_flight, slots) = (queue.clone(), in_flight.clone(), slots.clone());
+            let permit = permits.next();
             tasks.spawn(async move {
+                // A whole batch takes its slots as they free up.
+                let permit = match permit {
+                    Some(permit) => Ok(permit),
+                    None => slots.acquire_owned().await,
+                };
                 queue.run(item).await;
                 if let Ok(mut map) = in_flight.lock() {
                     map.remove(&id);

@@ -12,30 +12,34 @@ impl Normalized {
 
     /// Whether `phrase` occurs as whole words.
     pub(crate) fn contains_phrase(&self, phrase: &str) -> bool {
-        self.contains_normalized(&normalize(phrase))
+        with_normalized(phrase, |normalized| self.contains_normalized(normalized))
     }
 
     /// Whether `phrase`, already normalised, occurs as whole words.
     pub(crate) fn contains_normalized(&self, phrase: &str) -> bool {
-        self.0
-            .match_indices(phrase)
-            .any(|(i, _)| self.0[..i].ends_with(' ') && self.0[i + phrase.len()..].starts_with(' '))
+        self.find_normalized(phrase).is_some()
     }
 
     /// Where `phrase`, already normalised, first occurs as whole words (a byte offset).
+    /// Messages are short and tables long, so each word start is compared in place rather
+    /// than building a substring searcher per phrase.
     pub(crate) fn find_normalized(&self, phrase: &str) -> Option<usize> {
         if phrase.is_empty() {
             return None;
         }
-        self.0
-            .match_indices(phrase)
-            .find(|(i, _)| self.0[..*i].ends_with(' ') && self.0[i + phrase.len()..].starts_with(' '))
-            .map(|(i, _)| i)
+        let text = self.0.as_bytes();
+        let phrase = phrase.as_bytes();
+        (0..text.len()).find(|&i| {
+            i > 0
+                && text[i - 1] == b' '
+                && text[i..].starts_with(phrase)
+                && text.get(i + phrase.len()) == Some(&b' ')
+        })
     }
 
     /// Whether the whole text is `phrase`.
     pub(crate) fn is_exactly(&self, phrase: &str) -> bool {
-        self.0.trim() == normalize(phrase)
+        with_normalized(phrase, |normalized| self.0.trim() == normalized)
     }
 
     /// The normalised text, without its padding.
@@ -47,6 +51,30 @@ impl Normalized {
     pub(crate) fn words(&self) -> impl Iterator<Item = &str> {
         self.0.split_whitespace()
     }
+}
+
+/// Most phrases remembered per thread: the keyword tables hold a few thousand.
+const PHRASE_CACHE_LIMIT: usize = 20_000;
+
+thread_local! {
+    /// Keyword phrases normalised once: the extractors look up the same tables on every
+    /// message, and normalising a phrase costs far more than finding it.
+    static NORMALIZED_PHRASES: std::cell::RefCell<std::collections::HashMap<String, String>> =
+        std::cell::RefCell::default();
+}
+
+/// Calls `f` with `phrase` normalised, normalising each distinct phrase once per thread.
+fn with_normalized<T>(phrase: &str, f: impl FnOnce(&str) -> T) -> T {
+    NORMALIZED_PHRASES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if !cache.contains_key(phrase) {
+            if cache.len() >= PHRASE_CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(phrase.to_owned(), normalize(phrase));
+        }
+        f(cache.get(phrase).map_or("", String::as_str))
+    })
 }
 
 /// `text` with Arabic-Indic and Persian digits as ASCII digits, nothing else changed.
