@@ -80,11 +80,20 @@ pub enum ConfigError {
     /// A body limit of zero accepts nothing.
     #[error("WEBHOOK_MAX_BODY_BYTES must be at least 1")]
     ZeroBodyLimit,
+    /// A secret is set but empty or a placeholder.
+    #[error(transparent)]
+    Secret(#[from] domain::UnusableSecret),
 }
 
 impl IngestConfig {
     /// Checks the configuration can work.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(secret) = &self.app_secret {
+            secret.check_usable("WHATSAPP_APP_SECRET")?;
+        }
+        if let Some(token) = &self.verify_token {
+            token.check_usable("WHATSAPP_VERIFY_TOKEN")?;
+        }
         if self.app_secret.is_none() && !self.allow_unsigned {
             return Err(ConfigError::MissingAppSecret);
         }

@@ -189,3 +189,23 @@ async fn notifications_are_listed_snoozed_and_read() {
     stop.cancel();
     running.await.expect("join").expect("stopped cleanly");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_or_placeholder_operator_token_refuses_to_start_naming_it() {
+    let h = Harness::new().await;
+    for (variable, value) in [
+        ("JOB_RUNNER_TOKEN", ""),
+        ("JOB_RUNNER_TOKEN", "PLACEHOLDER_JOB_RUNNER_TOKEN"),
+        ("CRON_SECRET", ""),
+        ("CRON_SECRET", "<cron secret>"),
+    ] {
+        let mut config = config(h.db.url());
+        if variable == "CRON_SECRET" {
+            config.cron_secret = Some(Secret::new(value));
+        } else {
+            config.runner_token = Some(Secret::new(value));
+        }
+        let refused = Application::build(config).await.err().expect("refused");
+        assert!(format!("{refused:#}").contains(variable), "{variable}={value:?}: {refused:#}");
+    }
+}

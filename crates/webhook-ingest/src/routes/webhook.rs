@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::http::header::{CONTENT_LENGTH, X_CONTENT_TYPE_OPTIONS};
 use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{HttpRequest, HttpResponse};
 use domain::webhook::{ChangeValue, WebhookEnvelope};
@@ -29,8 +29,12 @@ pub(crate) struct Handshake {
     challenge: Option<String>,
 }
 
+/// Longest challenge echoed; Meta's are short decimal numbers.
+const MAX_CHALLENGE_LEN: usize = 64;
+
 /// `GET`: answers Meta's `hub.challenge` when the mode is `subscribe` and the token
-/// matches `WHATSAPP_VERIFY_TOKEN`; 403 otherwise, 400 when the challenge is missing.
+/// matches `WHATSAPP_VERIFY_TOKEN`; 403 otherwise. Only a challenge of digits is echoed
+/// (400 for a missing or any other one), as `text/plain` with `nosniff`.
 pub(crate) async fn verify(state: web::Data<AppState>, query: web::Query<Handshake>) -> HttpResponse {
     let token_matches = match (&state.config.verify_token, &query.verify_token) {
         (Some(expected), Some(given)) => expected.matches(given),
@@ -40,13 +44,21 @@ pub(crate) async fn verify(state: web::Data<AppState>, query: web::Query<Handsha
         tracing::warn!("webhook verification refused");
         return HttpResponse::Forbidden().json(json!({ "error": "verification failed" }));
     }
-    match &query.challenge {
+    match query.challenge.as_deref().filter(|c| is_challenge(c)) {
         Some(challenge) => {
             tracing::info!("webhook verified");
-            HttpResponse::Ok().content_type("text/plain").body(challenge.clone())
+            HttpResponse::Ok()
+                .content_type("text/plain; charset=utf-8")
+                .insert_header((X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .body(challenge.to_owned())
         }
-        None => HttpResponse::BadRequest().json(json!({ "error": "hub.challenge missing" })),
+        None => HttpResponse::BadRequest().json(json!({ "error": "hub.challenge missing or not a number" })),
     }
+}
+
+/// Whether `challenge` is one Meta sends: 1 to [`MAX_CHALLENGE_LEN`] ASCII digits.
+fn is_challenge(challenge: &str) -> bool {
+    (1..=MAX_CHALLENGE_LEN).contains(&challenge.len()) && challenge.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `POST`: verify, store, enqueue, then answer.
@@ -97,6 +109,10 @@ async fn authentic_values(
 ) -> Result<Vec<ChangeValue>, IngestError> {
     let config = &state.config;
     let timeout = Duration::from_secs(config.body_timeout_secs);
+    if let Err(e) = signature_header(req, state) {
+        close_without_draining(payload);
+        return Err(e);
+    }
     let body = read_body(req, payload, config.max_body_bytes, timeout).await?;
     check_signature(req, &body, state)?;
     let envelope = WebhookEnvelope::parse(&body).map_err(IngestError::BadRequest)?;
@@ -123,8 +139,24 @@ fn reject(e: &IngestError) {
     metrics::counter!("webhook_rejected_total", "reason" => reason).increment(1);
 }
 
+/// The `X-Hub-Signature-256` header, checked before the body is read: two or more such
+/// headers are refused whatever they hold (Meta sends one, and checking one of several
+/// would let the others pass), and so is none unless unsigned requests are allowed.
+fn signature_header<'r>(req: &'r HttpRequest, state: &AppState) -> Result<Option<&'r str>, IngestError> {
+    let mut headers = req.headers().get_all(SIGNATURE_HEADER);
+    let header = headers.next().map(|v| v.to_str().unwrap_or(""));
+    if headers.next().is_some() {
+        return Err(IngestError::Unauthorized(signature::SignatureError::Duplicated));
+    }
+    if header.is_none() && !state.config.allow_unsigned {
+        return Err(IngestError::Unauthorized(signature::SignatureError::Missing));
+    }
+    Ok(header)
+}
+
+/// Checks the signature over the body as received.
 fn check_signature(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<(), IngestError> {
-    let header = req.headers().get(SIGNATURE_HEADER).map(|v| v.to_str().unwrap_or(""));
+    let header = signature_header(req, state)?;
     match (&state.config.app_secret, header) {
         (_, None) if state.config.allow_unsigned => Ok(()),
         (None, Some(_)) if state.config.allow_unsigned => Ok(()),

@@ -3,6 +3,7 @@
 #![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
 
 mod binary;
+mod hardening;
 mod helpers;
 mod messages;
 mod outage;
