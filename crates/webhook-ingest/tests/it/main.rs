@@ -7,6 +7,7 @@ mod hardening;
 mod helpers;
 mod messages;
 mod outage;
+mod quarantine;
 mod redaction;
 mod rejects;
 mod slow_clients;

@@ -49,13 +49,11 @@ async fn unsigned_requests_pass_only_when_allowed_and_wrong_signatures_never() {
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_bodies_are_400_and_nothing_is_stored() {
     let app = TestApp::spawn().await;
-    let bodies: [&[u8]; 5] = [
+    let bodies: [&[u8]; 4] = [
         b"not json at all",
         b"{\"object\": \"whatsapp_business_account\", \"entry\": [",
         b"{\"object\": \"page\", \"entry\": []}",
         b"[1, 2, 3]",
-        // a messages change whose message has no id
-        br#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1"},"messages":[{"from":"1","type":"text"}]}}]}]}"#,
     ];
     for body in bodies {
         let signature = whatsapp::signature::sign(payloads::APP_SECRET.as_bytes(), body);
