@@ -5,6 +5,7 @@
 mod binary;
 mod hardening;
 mod helpers;
+mod inflight;
 mod messages;
 mod outage;
 mod quarantine;
