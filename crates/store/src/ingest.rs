@@ -143,18 +143,29 @@ impl From<IngestBatch> for Delivery {
 macro_rules! ingest_message_sql {
     ($contact_conflict:literal) => {
         concat!(
-            "WITH contact_row AS (
-    INSERT INTO contact AS c (wa_id, user_id, profile_name) VALUES ($1, $2, $3)
+            "WITH sent AS (
+    -- when the message was sent, as far as the 24-hour window and the profile name are
+    -- concerned: a time more than a day ahead (a wrong clock) counts as now
+    SELECT CASE WHEN $6::timestamptz IS NULL OR $6::timestamptz > now() + interval '1 day' THEN now()
+                ELSE $6::timestamptz END AS at
+), contact_row AS (
+    INSERT INTO contact AS c (wa_id, user_id, profile_name, profile_name_at)
+    SELECT $1, $2, $3, CASE WHEN $3::text IS NULL THEN NULL ELSE sent.at END FROM sent
     ON CONFLICT ",
             $contact_conflict,
             " DO UPDATE
-        SET profile_name = COALESCE(EXCLUDED.profile_name, c.profile_name),
+        SET profile_name = CASE WHEN EXCLUDED.profile_name IS NOT NULL
+                                 AND (c.profile_name_at IS NULL OR EXCLUDED.profile_name_at > c.profile_name_at)
+                                THEN EXCLUDED.profile_name ELSE c.profile_name END,
+            profile_name_at = CASE WHEN EXCLUDED.profile_name IS NOT NULL
+                                    AND (c.profile_name_at IS NULL OR EXCLUDED.profile_name_at > c.profile_name_at)
+                                   THEN EXCLUDED.profile_name_at ELSE c.profile_name_at END,
             user_id = COALESCE(EXCLUDED.user_id, c.user_id),
             updated_at = now()
     RETURNING c.id
 ), conversation_row AS (
     INSERT INTO conversation AS v (contact_id, phone_number_id, display_phone_number, last_inbound_at)
-    SELECT id, $4, $5, COALESCE($6, now()) FROM contact_row
+    SELECT contact_row.id, $4, $5, sent.at FROM contact_row, sent
     ON CONFLICT (contact_id, phone_number_id) DO UPDATE
         SET last_inbound_at = GREATEST(v.last_inbound_at, EXCLUDED.last_inbound_at),
             display_phone_number = COALESCE(EXCLUDED.display_phone_number, v.display_phone_number),

@@ -8,6 +8,7 @@ diesel::table! {
         wa_id -> Nullable<Text>,
         user_id -> Nullable<Text>,
         profile_name -> Nullable<Text>,
+        profile_name_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         opted_out_at -> Nullable<Timestamptz>,

@@ -11,5 +11,6 @@ mod outage;
 mod quarantine;
 mod redaction;
 mod rejects;
+mod replays;
 mod slow_clients;
 mod statuses;
