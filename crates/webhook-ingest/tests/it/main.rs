@@ -6,6 +6,7 @@ mod binary;
 mod hardening;
 mod helpers;
 mod inflight;
+mod measure;
 mod messages;
 mod outage;
 mod quarantine;
