@@ -124,14 +124,19 @@ async fn made_up_methods_do_not_grow_metrics() {
     // One request of each kind first, so every series the flood can touch exists.
     let first = reqwest::Method::from_bytes(b"FIRSTMADEUP").expect("method");
     let _ = app.client.request(first, app.url("/api/webhooks/whatsapp")).send().await.expect("sent");
+    let _ = app.client.get(app.url("/made/up/path")).send().await.expect("sent");
     let before = render().await;
     for n in 0..300 {
         let token = format!("M{n:04}{}", "X".repeat(2000));
         let method = reqwest::Method::from_bytes(token.as_bytes()).expect("method");
         let _ = app.client.request(method, app.url("/api/webhooks/whatsapp")).send().await.expect("sent");
     }
+    for n in 0..100 {
+        let _ = app.client.get(app.url(&format!("/made/up/path-{n}"))).send().await.expect("sent");
+    }
     let after = render().await;
     assert!(!after.contains("XXXXXXXX") && !after.contains("FIRSTMADEUP"), "made-up methods are not labels");
+    assert!(!after.contains("/made/up/"), "raw paths are not labels");
     assert!(after.contains(r#"method="other""#), "counted as other");
     let grown = after.len().saturating_sub(before.len());
     assert!(grown < 4096, "/metrics grew by {grown} bytes");
