@@ -228,13 +228,17 @@ async fn read_limited(
 /// a short error answer takes.
 const EARLY_ANSWER_GRACE: Duration = Duration::from_secs(5);
 
-/// After an early answer (413, 408) the rest of the body is unread. actix-http closes the
-/// connection after the answer while the body's reader is alive, but reads a dropped
-/// chunked body to its end, however long that is, so a client could keep a connection busy
-/// forever. Keeping the reader alive until the answer is out makes it close instead.
-fn close_without_draining(payload: web::Payload) {
+/// After an early answer (413, 408, 401, 503) the rest of the body is unread. actix-http
+/// closes the connection after the answer while the body's reader is alive, but reads a
+/// dropped chunked body to its end, however long that is, so a client could keep a
+/// connection busy forever. Keeping the reader alive until the answer is out makes it close
+/// instead. Meanwhile whatever still arrives is thrown away as it comes (a buffered chunk
+/// pins its whole read buffer), and the reader goes as soon as the client does, so a flood
+/// of refused uploads holds no memory.
+fn close_without_draining(mut payload: web::Payload) {
     actix_web::rt::spawn(async move {
-        tokio::time::sleep(EARLY_ANSWER_GRACE).await;
+        let discard = async { while let Some(Ok(_)) = payload.next().await {} };
+        let _ = tokio::time::timeout(EARLY_ANSWER_GRACE, discard).await;
         drop(payload);
     });
 }

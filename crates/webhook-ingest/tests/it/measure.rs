@@ -80,12 +80,18 @@ async fn slow_uploader(addr: String, stop: Arc<AtomicBool>, refused: Arc<AtomicU
 #[ignore = "a measurement: needs MEASURE_BINARY (a release build) and a minute"]
 async fn measure() {
     let binary = PathBuf::from(std::env::var("MEASURE_BINARY").expect("MEASURE_BINARY"));
+    // A relative path is relative to the workspace root (tests run in the crate's directory).
+    let binary = if binary.is_relative() {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(binary)
+    } else {
+        binary
+    };
     let db = TestDb::new().await;
     let env = [
         ("DATABASE_URL", db.url()),
         ("WHATSAPP_APP_SECRET", payloads::APP_SECRET),
         ("WHATSAPP_VERIFY_TOKEN", payloads::VERIFY_TOKEN),
-        ("RUST_LOG", "warn"),
+        ("RUST_LOG", "info"),
     ];
     let service = ChildService::start_quiet(&binary, &["serve"], &env).await.expect("starts");
     let pid = service.pid().expect("pid");
@@ -126,16 +132,21 @@ async fn measure() {
         let _ = uploader.await;
     }
     let (_, hwm) = rss_kib(pid);
-    // Give the allocator the moment it takes to return freed pages.
+    // Give the closing connections and the allocator the moment they take.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (after, _) = rss_kib(pid);
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let (later, _) = rss_kib(pid);
     latencies.sort();
     let p99 = latencies[latencies.len() * 99 / 100 - 1];
     let p50 = latencies[latencies.len() / 2];
 
     // 2. /metrics before and after 1,000 made-up methods.
     let metrics_size = || async {
-        client.get(service.url("/metrics")).send().await.expect("sent").bytes().await.expect("body").len()
+        let text =
+            client.get(service.url("/metrics")).send().await.expect("sent").text().await.expect("body");
+        let series = text.lines().filter(|l| !l.starts_with('#')).count();
+        (text.len(), series)
     };
     let _ = client
         .request(reqwest::Method::from_bytes(b"WARMUP").expect("m"), service.url("/api/webhooks/whatsapp"))
@@ -171,7 +182,7 @@ async fn measure() {
         peak / 1024,
         hwm / 1024
     );
-    println!("| RSS 3 s after the flood | {} MiB |", after / 1024);
+    println!("| RSS 3 s / 10 s after the flood | {} / {} MiB |", after / 1024, later / 1024);
     println!("| uploads answered 503 + Retry-After | {} |", refused.load(Ordering::Relaxed));
     println!(
         "| good deliveries during the flood | {} sent, {} not 200, p50 {:.1} ms, p99 {:.1} ms |",
@@ -180,7 +191,10 @@ async fn measure() {
         p50.as_secs_f64() * 1e3,
         p99.as_secs_f64() * 1e3
     );
-    println!("| /metrics before / after 1,000 made-up methods | {before_methods} / {after_methods} bytes |");
+    println!(
+        "| /metrics before / after 1,000 made-up methods | {} / {} bytes, {} / {} series |",
+        before_methods.0, after_methods.0, before_methods.1, after_methods.1
+    );
     println!(
         "| 100 good messages + 1 poisoned (1e200000) | {status}, {stored} stored, {quarantined} quarantined |"
     );
