@@ -149,7 +149,10 @@ async fn measure() {
         (text.len(), series)
     };
     let _ = client
-        .request(reqwest::Method::from_bytes(b"WARMUP").expect("m"), service.url("/api/webhooks/whatsapp"))
+        .request(
+            reqwest::Method::from_bytes(format!("W{}", "X".repeat(2000)).as_bytes()).expect("m"),
+            service.url("/api/webhooks/whatsapp"),
+        )
         .send()
         .await;
     let before_methods = metrics_size().await;
