@@ -141,6 +141,11 @@ pub enum ConfigError {
     Secret(#[from] domain::UnusableSecret),
 }
 
+/// The entries of `WHATSAPP_PHONE_NUMBER_IDS`, trimmed, empty ones (`VAR=` or `a,,b`) left out.
+pub fn served_numbers(ids: &[String]) -> Vec<String> {
+    ids.iter().map(|id| id.trim()).filter(|id| !id.is_empty()).map(str::to_owned).collect()
+}
+
 impl IngestConfig {
     /// Checks the configuration can work.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -156,7 +161,7 @@ impl IngestConfig {
         if self.max_body_bytes == 0 {
             return Err(ConfigError::ZeroBodyLimit);
         }
-        if !self.phone_number_ids.iter().all(|id| crate::extract::is_business_number(id)) {
+        if !served_numbers(&self.phone_number_ids).iter().all(|id| crate::extract::is_business_number(id)) {
             return Err(ConfigError::BadPhoneNumberId);
         }
         for (name, value) in [
@@ -169,5 +174,17 @@ impl IngestConfig {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::served_numbers;
+
+    #[test]
+    fn served_numbers_are_trimmed_and_empty_entries_dropped() {
+        let ids = ["106540352242922", " 42 ", "", " "].map(str::to_owned);
+        assert_eq!(served_numbers(&ids), ["106540352242922", "42"]);
+        assert!(served_numbers(&[String::new()]).is_empty(), "WHATSAPP_PHONE_NUMBER_IDS= serves any");
     }
 }

@@ -32,7 +32,8 @@ pub async fn run(args: QuarantineArgs) -> anyhow::Result<()> {
                 .and_then(|e| e.message_values())
                 .context("the rebuilt delivery does not parse")?;
             // Redrives run with the same allow-list and no item limit.
-            let policy = Policy { phone_number_ids: args.phone_number_ids, max_items: usize::MAX };
+            let served = crate::config::served_numbers(&args.phone_number_ids);
+            let policy = Policy { phone_number_ids: served, max_items: usize::MAX };
             let request_id = format!("redrive-{id}");
             let extracted = extract::records(&values, &policy, &request_id);
             if let Some(still) = extracted.delivery.quarantine.first() {

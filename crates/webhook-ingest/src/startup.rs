@@ -126,7 +126,8 @@ impl Application {
             DeliveryWriter,
             config.committers.clamp(1, config.db.database_pool_size.max(1)),
         );
-        if config.phone_number_ids.is_empty() {
+        let served = crate::config::served_numbers(&config.phone_number_ids);
+        if served.is_empty() {
             tracing::warn!(
                 "WHATSAPP_PHONE_NUMBER_IDS is not set: messages for any business number are stored and answered"
             );
