@@ -1,13 +1,7 @@
 //! `webhook-ingest` binary: parse the command line, run with telemetry.
 
 use clap::Parser;
-use mimalloc::MiMalloc;
 use webhook_ingest::{Application, Cli, Command};
-
-/// mimalloc gives freed memory back to the system within milliseconds; glibc's allocator,
-/// with one arena per worker thread, kept the peak of a flood of large bodies for good.
-#[global_allocator]
-static GLOBAL: MiMalloc = MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
