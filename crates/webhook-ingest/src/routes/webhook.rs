@@ -280,18 +280,28 @@ fn log_outcome(delivery: &Delivery, outcome: &IngestOutcome, causes: &[extract::
     let refused = outcome.quarantined_messages.len() + outcome.quarantined_statuses.len();
     metrics::counter!("webhook_quarantined_total", "cause" => "refused").increment(refused as u64);
     let not_served = causes.iter().filter(|c| **c == extract::Cause::NotServed).count();
-    tracing::info!(
-        request_id = batch.request_id.as_str(),
-        messages_stored = stored,
-        duplicates,
-        jobs_enqueued = jobs,
-        statuses = outcome.statuses.len(),
-        statuses_recorded = recorded,
-        statuses_applied = applied,
-        quarantined = outcome.quarantined.len(),
-        not_served,
-        "delivery stored"
-    );
+    if batch.messages.is_empty() && outcome.quarantined.is_empty() {
+        tracing::info!(
+            request_id = batch.request_id.as_str(),
+            statuses = outcome.statuses.len(),
+            recorded,
+            applied,
+            "status-only webhook: statuses recorded, nothing enqueued"
+        );
+    } else {
+        tracing::info!(
+            request_id = batch.request_id.as_str(),
+            messages_stored = stored,
+            duplicates,
+            jobs_enqueued = jobs,
+            statuses = outcome.statuses.len(),
+            statuses_recorded = recorded,
+            statuses_applied = applied,
+            quarantined = outcome.quarantined.len(),
+            not_served,
+            "delivery stored"
+        );
+    }
     if causes.len() > not_served || refused > 0 {
         tracing::warn!(
             request_id = batch.request_id.as_str(),
