@@ -135,6 +135,8 @@ fn reject(e: &IngestError) {
         | IngestError::BadRequest(domain::webhook::WebhookError::BadChangeValue(json)) => {
             tracing::warn!(reason, line = json.line(), column = json.column(), category = ?json.classify(), "webhook rejected");
         }
+        // A flood is counted, not logged line by line.
+        IngestError::Busy => tracing::debug!(reason, "webhook rejected"),
         _ => tracing::warn!(reason, error = %e, "webhook rejected"),
     }
     metrics::counter!("webhook_rejected_total", "reason" => reason).increment(1);

@@ -93,7 +93,7 @@ async fn measure() {
         ("WHATSAPP_VERIFY_TOKEN", payloads::VERIFY_TOKEN),
         ("RUST_LOG", "info"),
     ];
-    let service = ChildService::start_quiet(&binary, &["serve"], &env).await.expect("starts");
+    let service = ChildService::start(&binary, &["serve"], &env).await.expect("starts");
     let pid = service.pid().expect("pid");
     let addr = service.addr().to_string();
     let client = reqwest::Client::new();
@@ -178,6 +178,23 @@ async fn measure() {
     let stored = count(&db, "SELECT count(*) AS n FROM inbound_message WHERE text_body LIKE 'm%'").await;
     let quarantined = count(&db, "SELECT count(*) AS n FROM quarantine WHERE sqlstate = '22003'").await;
 
+    // 4. 90,000 minimal messages in one delivery (under the 3 MiB limit).
+    let items: Vec<String> = (0..90_000).map(|n| format!(r#"{{"id":"z{n}","from":"1"}}"#)).collect();
+    let body = format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"changes":[{{"field":"messages","value":{{"metadata":{{"phone_number_id":"{}"}},"messages":[{}]}}}}]}}]}}"#,
+        payloads::PHONE_NUMBER_ID,
+        items.join(",")
+    );
+    let size = body.len();
+    let sent = Instant::now();
+    let huge_status = post(body.into_bytes()).await.expect("sent").status();
+    let huge_took = sent.elapsed();
+    let huge_stored =
+        count(&db, "SELECT count(*) AS n FROM inbound_message WHERE provider_message_id LIKE 'z%'").await;
+    let huge_quarantined =
+        count(&db, "SELECT count(*) AS n FROM quarantine WHERE reason LIKE 'over the limit%'").await;
+    let log_bytes: usize = service.logs().iter().map(String::len).sum();
+
     println!("| measure | figure |");
     println!("|---|---|");
     println!("| RSS idle | {} MiB |", idle / 1024);
@@ -202,5 +219,11 @@ async fn measure() {
     );
     println!(
         "| 100 good messages + 1 poisoned (1e200000) | {status}, {stored} stored, {quarantined} quarantined |"
+    );
+    println!(
+        "| one delivery of 90,000 messages ({} KiB) | {huge_status} in {:.1} s, {huge_stored} stored, {huge_quarantined} quarantined; {} KiB of logs for the whole run |",
+        size / 1024,
+        huge_took.as_secs_f64(),
+        log_bytes / 1024
     );
 }
