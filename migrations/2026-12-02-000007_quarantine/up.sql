@@ -12,7 +12,8 @@ CREATE TABLE quarantine (
     phone_number_id      TEXT,
     display_phone_number TEXT,
     contacts             TEXT,
-    -- the item's JSON, byte for byte as received (text, not jsonb: jsonb may be what refused it)
+    -- the item's JSON as received, byte for byte but for the escapes jsonb refuses (NUL, half a
+    -- surrogate pair), replaced as in every stored message; text, not jsonb: jsonb may be what refused it
     raw                  TEXT NOT NULL,
     reason               TEXT NOT NULL,
     -- the Postgres SQLSTATE when storing failed
