@@ -1,7 +1,5 @@
 //! The quarantine and profile-name migrations revert and apply again cleanly.
 
-#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
-
 use diesel_async::SimpleAsyncConnection;
 use testkit::TestDb;
 
