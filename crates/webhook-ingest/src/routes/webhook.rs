@@ -36,7 +36,10 @@ const MAX_CHALLENGE_LEN: usize = 64;
 /// `GET`: answers Meta's `hub.challenge` when the mode is `subscribe` and the token
 /// matches `WHATSAPP_VERIFY_TOKEN`; 403 otherwise. Only a challenge of digits is echoed
 /// (400 for a missing or any other one), as `text/plain` with `nosniff`.
-pub(crate) async fn verify(state: web::Data<AppState>, query: web::Query<Handshake>) -> HttpResponse {
+/// A query that does not parse is refused like a wrong token (403), without parser details.
+pub(crate) async fn verify(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let query = web::Query::<Handshake>::from_query(req.query_string()).map(web::Query::into_inner).ok();
+    let query = query.unwrap_or(Handshake { mode: None, verify_token: None, challenge: None });
     let token_matches = match (&state.config.verify_token, &query.verify_token) {
         (Some(expected), Some(given)) => expected.matches(given),
         _ => false,

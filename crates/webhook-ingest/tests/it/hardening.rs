@@ -74,6 +74,16 @@ async fn the_handshake_echoes_only_a_digits_challenge_with_nosniff() {
     assert_eq!(ok.headers()["x-content-type-options"], "nosniff");
     assert_eq!(ok.text().await.expect("body"), "1158201444");
 
+    // A query that does not parse is refused like a wrong token, with no parser details.
+    let unparsable = app
+        .client
+        .get(app.url("/api/webhooks/whatsapp?hub.mode=subscribe&hub.mode=subscribe&hub.challenge=1"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(unparsable.status(), 403);
+    assert!(!unparsable.text().await.expect("body").contains("duplicate"));
+
     for hostile in ["<script>alert(1)</script>", "1\r\nSet-Cookie: a=b", "12ab", "", &"9".repeat(65)] {
         let refused = get(hostile).await.expect("sent");
         assert_eq!(refused.status(), 400, "{hostile:?}");
