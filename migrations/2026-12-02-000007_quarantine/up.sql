@@ -6,8 +6,8 @@ CREATE TABLE quarantine (
     -- sha256 of the kind and the raw item: a redelivered item is kept once
     fingerprint          TEXT NOT NULL UNIQUE,
     request_id           TEXT NOT NULL,
-    -- 'message' or 'status'
-    item_kind            TEXT NOT NULL CHECK (item_kind IN ('message', 'status')),
+    -- 'message', 'status', or 'change' (a whole `messages` change value that does not parse)
+    item_kind            TEXT NOT NULL CHECK (item_kind IN ('message', 'status', 'change')),
     -- the change's business number and profiles, as received, to rebuild the delivery
     phone_number_id      TEXT,
     display_phone_number TEXT,

@@ -21,6 +21,8 @@ pub enum ItemKind {
     Message,
     /// `statuses[]`.
     Status,
+    /// A whole `messages` change value that does not parse.
+    Change,
 }
 
 impl ItemKind {
@@ -29,6 +31,7 @@ impl ItemKind {
         match self {
             Self::Message => "message",
             Self::Status => "status",
+            Self::Change => "change",
         }
     }
 }
@@ -63,7 +66,7 @@ pub struct QuarantinedItem {
     /// The request id of the delivery.
     #[diesel(sql_type = Text)]
     pub request_id: String,
-    /// `message` or `status`.
+    /// `message`, `status` or `change`.
     #[diesel(sql_type = Text)]
     pub item_kind: String,
     /// The business number.

@@ -139,6 +139,34 @@ pub fn records(values: &[ChangeValue], policy: &Policy, request_id: &str) -> Ext
     out
 }
 
+/// A `messages` change whose value does not parse at all.
+#[derive(Debug)]
+pub struct BadChange {
+    /// The value as received.
+    pub raw: String,
+    /// Why, without the values it holds.
+    pub reason: String,
+}
+
+impl Extracted {
+    /// Sets aside whole change values that do not parse.
+    pub fn set_aside_changes(&mut self, changes: Vec<BadChange>) {
+        for change in changes {
+            self.delivery.quarantine.push(QuarantineRecord {
+                kind: ItemKind::Change,
+                phone_number_id: None,
+                display_phone_number: None,
+                contacts: None,
+                raw: change.raw,
+                reason: change.reason,
+                sqlstate: None,
+                notify: true,
+            });
+            self.causes.push(Cause::Unparsable);
+        }
+    }
+}
+
 /// An item set aside, with the change it came from.
 struct Aside<'a> {
     value: &'a ChangeValue,

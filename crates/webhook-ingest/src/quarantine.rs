@@ -28,9 +28,14 @@ pub async fn run(args: QuarantineArgs) -> anyhow::Result<()> {
                 return Ok(());
             }
             let envelope = rebuilt_envelope(&item);
-            let values = WebhookEnvelope::parse(envelope.as_bytes())
-                .and_then(|e| e.message_values())
-                .context("the rebuilt delivery does not parse")?;
+            let envelope =
+                WebhookEnvelope::parse(envelope.as_bytes()).context("the rebuilt delivery does not parse")?;
+            let (values, bad) = crate::routes::change_values(&envelope);
+            if let Some(still) = bad.first() {
+                let mut conn = store::connection(&pool).await?;
+                store::quarantine::record_failed_redrive(&mut conn, id, &still.reason).await?;
+                bail!("item {id} is still refused: {}", still.reason);
+            }
             // Redrives run with the same allow-list and no item limit.
             let served = crate::config::served_numbers(&args.phone_number_ids);
             let policy = Policy { phone_number_ids: served, max_items: usize::MAX };
@@ -83,6 +88,12 @@ fn summary(item: &QuarantinedItem) -> String {
 /// A one-item delivery carrying the quarantined item with its change's metadata and
 /// contacts, as Meta would have sent it alone.
 fn rebuilt_envelope(item: &QuarantinedItem) -> String {
+    if item.item_kind == "change" {
+        return format!(
+            r#"{{"object":"whatsapp_business_account","entry":[{{"changes":[{{"field":"messages","value":{}}}]}}]}}"#,
+            item.raw
+        );
+    }
     let list = if item.item_kind == "status" { "statuses" } else { "messages" };
     let metadata = serde_json::json!({
         "phone_number_id": item.phone_number_id,

@@ -76,8 +76,10 @@ pub(crate) async fn receive(
     let span = tracing::info_span!("webhook.receive", request_id = %request_id.as_str());
     async move {
         // The reservation holds the body's share of the in-flight budget until the answer.
-        let (values, _reservation) = authentic_values(&req, payload, &state).await.inspect_err(reject)?;
-        let extracted = extract::records(&values, &state.policy, request_id.as_str());
+        let (values, bad_changes, _reservation) =
+            authentic_values(&req, payload, &state).await.inspect_err(reject)?;
+        let mut extracted = extract::records(&values, &state.policy, request_id.as_str());
+        extracted.set_aside_changes(bad_changes);
         drop(values);
         for cause in &extracted.causes {
             metrics::counter!("webhook_quarantined_total", "cause" => cause.label()).increment(1);
@@ -103,12 +105,12 @@ pub(crate) async fn receive(
 }
 
 /// Reads (within the in-flight budget), authenticates and parses the body into its
-/// `messages` change values.
+/// `messages` change values, and those that do not parse (to quarantine).
 async fn authentic_values(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
-) -> Result<(Vec<ChangeValue>, Reservation), IngestError> {
+) -> Result<(Vec<ChangeValue>, Vec<extract::BadChange>, Reservation), IngestError> {
     let config = &state.config;
     let timeout = Duration::from_secs(config.body_timeout_secs);
     if let Err(e) = signature_header(req, state) {
@@ -118,8 +120,36 @@ async fn authentic_values(
     let (body, reservation) = read_body(req, payload, config.max_body_bytes, timeout, &state.budget).await?;
     check_signature(req, &body, state)?;
     let envelope = WebhookEnvelope::parse(&body).map_err(IngestError::BadRequest)?;
-    let values = envelope.message_values().map_err(IngestError::BadRequest)?;
-    Ok((values, reservation))
+    let (values, bad) = change_values(&envelope);
+    Ok((values, bad, reservation))
+}
+
+/// Every `messages` change value of `envelope` in payload order; those that do not parse
+/// are set aside raw.
+pub(crate) fn change_values(envelope: &WebhookEnvelope) -> (Vec<ChangeValue>, Vec<extract::BadChange>) {
+    let mut values = Vec::new();
+    let mut bad = Vec::new();
+    for change in envelope.entry.iter().flat_map(|e| &e.changes) {
+        match change.messages_value() {
+            Ok(Some(value)) => values.push(value),
+            Ok(None) => {}
+            Err(e) => {
+                let (raw, category) = match (&change.value, &e) {
+                    (Some(raw), domain::webhook::WebhookError::BadChangeValue(json)) => {
+                        (raw.get().to_owned(), format!("{:?}", json.classify()))
+                    }
+                    (raw, _) => {
+                        (raw.as_ref().map(|r| r.get().to_owned()).unwrap_or_default(), "other".to_owned())
+                    }
+                };
+                bad.push(extract::BadChange {
+                    raw,
+                    reason: format!("change value does not parse ({category} error)"),
+                });
+            }
+        }
+    }
+    (values, bad)
 }
 
 /// Logs and counts a rejected request (no customer data: only the reason).

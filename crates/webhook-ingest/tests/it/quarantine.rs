@@ -164,3 +164,18 @@ async fn messages_for_numbers_not_served_are_acknowledged_recorded_and_never_ans
     assert_eq!(stored, 1, "stored with its job, in the other number's conversation");
     assert_eq!(app.count("SELECT count(*) AS n FROM quarantine WHERE redriven_at IS NOT NULL").await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_value_that_does_not_parse_is_quarantined_and_the_other_changes_stored() {
+    let app = TestApp::spawn().await;
+    let customer = Customer::unique();
+    let good = payloads::messages_change(&customer, vec![payloads::text(&customer, &unique_wamid(), "hi")]);
+    let bad = json!({"field": "messages", "value": {"metadata": "not an object", "messages": "not a list"}});
+    let envelope = payloads::envelope(vec![vec![bad, good]]);
+    assert_eq!(app.post_signed(&envelope).await.status(), 200);
+    assert_eq!(app.count("SELECT count(*) AS n FROM inbound_message").await, 1);
+    let kept = app
+        .count("SELECT count(*) AS n FROM quarantine WHERE item_kind = 'change' AND raw LIKE '%not a list%'")
+        .await;
+    assert_eq!(kept, 1);
+}
