@@ -13,5 +13,5 @@ pub mod storable_json;
 pub mod text_policy;
 pub mod webhook;
 
-pub use secret::Secret;
+pub use secret::{Secret, UnusableSecret};
 pub use storable_json::storable_json;

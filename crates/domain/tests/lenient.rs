@@ -46,10 +46,18 @@ fn a_body_of_the_wrong_shape_keeps_id_sender_and_raw() {
 }
 
 #[test]
-fn a_message_without_an_id_is_malformed() {
-    let body = envelope_with(json!([{"from": "1", "type": "text", "text": {"body": "hi"}}]));
-    let envelope = WebhookEnvelope::parse(&body).expect("the envelope itself parses");
-    assert!(matches!(envelope.message_values(), Err(WebhookError::BadChangeValue(_))));
+fn a_message_without_an_id_is_kept_aside_raw_and_the_others_parse() {
+    let body = envelope_with(json!([
+        {"from": "1", "type": "text", "text": {"body": "secret words"}},
+        {"from": "1", "id": 42, "type": "text"},
+        {"from": "1", "id": "wamid.OK", "timestamp": "1", "type": "text", "text": {"body": "hi"}}
+    ]));
+    let values = WebhookEnvelope::parse(&body).expect("parse").message_values().expect("values");
+    assert_eq!(values[0].messages.len(), 1);
+    assert_eq!(values[0].unparsed.len(), 2);
+    assert!(values[0].unparsed[0].raw.get().contains("secret words"), "kept raw");
+    assert!(!values[0].unparsed[0].reason.contains("secret"), "{}", values[0].unparsed[0].reason);
+    assert!(values[0].unparsed[0].reason.contains("missing field"), "{}", values[0].unparsed[0].reason);
 }
 
 #[test]

@@ -257,6 +257,20 @@ pub struct ServeConfig {
     pub retention: RetentionArgs,
 }
 
+impl ServeConfig {
+    /// Refuses an operator token that is set but empty or a placeholder (unset tokens make
+    /// their endpoints refuse every request).
+    pub fn check_secrets(&self) -> Result<(), domain::UnusableSecret> {
+        if let Some(token) = &self.runner_token {
+            token.check_usable("JOB_RUNNER_TOKEN")?;
+        }
+        if let Some(secret) = &self.cron_secret {
+            secret.check_usable("CRON_SECRET")?;
+        }
+        Ok(())
+    }
+}
+
 /// Everything `run-once` needs.
 #[derive(Debug, Clone, Args)]
 pub struct RunOnceConfig {

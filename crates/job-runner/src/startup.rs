@@ -41,6 +41,7 @@ impl Application {
     /// Checks the database is not behind this binary's migrations (when reachable) and
     /// binds the HTTP listener.
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
+        config.check_secrets()?;
         telemetry::metrics::register(crate::runner::COUNTERS);
         let pool = store::build_pool(
             config.runner.db.database_url.expose(),

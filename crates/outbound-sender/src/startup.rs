@@ -32,6 +32,7 @@ impl Application {
     /// Checks the database is not behind this binary's migrations (when reachable) and
     /// binds the HTTP listener.
     pub async fn build(config: SenderConfig) -> anyhow::Result<Self> {
+        config.access_token.check_usable("WHATSAPP_ACCESS_TOKEN")?;
         telemetry::metrics::register(crate::sender::COUNTERS);
         let pool =
             store::build_pool(config.db.database_url.expose(), &config.db.pool_settings("outbound-sender"))?;

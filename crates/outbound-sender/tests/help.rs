@@ -25,3 +25,15 @@ fn help_lists_every_option_with_its_environment_variable() {
         assert!(help.contains(variable), "{variable} missing from:\n{help}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_or_placeholder_access_token_refuses_to_start_naming_it() {
+    let db = testkit::TestDb::new().await;
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_outbound-sender"));
+    for token in ["", "PLACEHOLDER_ACCESS_TOKEN"] {
+        let env = [("DATABASE_URL", db.url()), ("WHATSAPP_ACCESS_TOKEN", token)];
+        let started = testkit::service::ChildService::start(binary, &["serve"], &env).await;
+        let Err(refused) = started else { panic!("started with WHATSAPP_ACCESS_TOKEN={token:?}") };
+        assert!(refused.to_string().contains("WHATSAPP_ACCESS_TOKEN"), "{token:?}: {refused}");
+    }
+}

@@ -15,6 +15,7 @@ use tracing::Instrument;
 
 use crate::group_commit::{GroupCommitter, GroupWriter};
 use crate::prepared::Prepared;
+use crate::quarantine::{self, ItemKind, QuarantineRecord};
 use crate::{DbPool, SendStatus, StoreError, connection};
 
 /// One inbound message, ready to store.
@@ -109,27 +110,62 @@ pub struct StatusOutcome {
 /// The result of storing a webhook delivery, item by item in input order.
 #[derive(Debug, Clone, Default)]
 pub struct IngestOutcome {
-    /// One per inbound message.
+    /// One per stored inbound message (those quarantined are left out).
     pub messages: Vec<InboundOutcome>,
-    /// One per status.
+    /// One per stored status (those quarantined are left out).
     pub statuses: Vec<StatusOutcome>,
+    /// Indexes (in [`IngestBatch::messages`]) of the messages Postgres refused, quarantined.
+    pub quarantined_messages: Vec<usize>,
+    /// Indexes (in [`IngestBatch::statuses`]) of the statuses Postgres refused, quarantined.
+    pub quarantined_statuses: Vec<usize>,
+    /// Every item quarantined for this delivery, refused by Postgres or set aside before.
+    pub quarantined: Vec<QuarantineRecord>,
+    /// The `quarantine` rows written (a redelivered item writes none).
+    pub quarantine_ids: Vec<i64>,
+}
+
+/// A webhook delivery as the ingestor stores it: the items to store and those already set
+/// aside (unparsable, over the limit, for a number not served) to keep in quarantine.
+#[derive(Debug, Clone, Default)]
+pub struct Delivery {
+    /// Items to store.
+    pub batch: IngestBatch,
+    /// Items to quarantine.
+    pub quarantine: Vec<QuarantineRecord>,
+}
+
+impl From<IngestBatch> for Delivery {
+    fn from(batch: IngestBatch) -> Self {
+        Self { batch, quarantine: Vec::new() }
+    }
 }
 
 macro_rules! ingest_message_sql {
     ($contact_conflict:literal) => {
         concat!(
-            "WITH contact_row AS (
-    INSERT INTO contact AS c (wa_id, user_id, profile_name) VALUES ($1, $2, $3)
+            "WITH sent AS (
+    -- when the message was sent, as far as the 24-hour window and the profile name are
+    -- concerned: a time more than a day ahead (a wrong clock) counts as now
+    SELECT CASE WHEN $6::timestamptz IS NULL OR $6::timestamptz > now() + interval '1 day' THEN now()
+                ELSE $6::timestamptz END AS at
+), contact_row AS (
+    INSERT INTO contact AS c (wa_id, user_id, profile_name, profile_name_at)
+    SELECT $1, $2, $3, CASE WHEN $3::text IS NULL THEN NULL ELSE sent.at END FROM sent
     ON CONFLICT ",
             $contact_conflict,
             " DO UPDATE
-        SET profile_name = COALESCE(EXCLUDED.profile_name, c.profile_name),
+        SET profile_name = CASE WHEN EXCLUDED.profile_name IS NOT NULL
+                                 AND (c.profile_name_at IS NULL OR EXCLUDED.profile_name_at > c.profile_name_at)
+                                THEN EXCLUDED.profile_name ELSE c.profile_name END,
+            profile_name_at = CASE WHEN EXCLUDED.profile_name IS NOT NULL
+                                    AND (c.profile_name_at IS NULL OR EXCLUDED.profile_name_at > c.profile_name_at)
+                                   THEN EXCLUDED.profile_name_at ELSE c.profile_name_at END,
             user_id = COALESCE(EXCLUDED.user_id, c.user_id),
             updated_at = now()
     RETURNING c.id
 ), conversation_row AS (
     INSERT INTO conversation AS v (contact_id, phone_number_id, display_phone_number, last_inbound_at)
-    SELECT id, $4, $5, COALESCE($6, now()) FROM contact_row
+    SELECT contact_row.id, $4, $5, sent.at FROM contact_row, sent
     ON CONFLICT (contact_id, phone_number_id) DO UPDATE
         SET last_inbound_at = GREATEST(v.last_inbound_at, EXCLUDED.last_inbound_at),
             display_phone_number = COALESCE(EXCLUDED.display_phone_number, v.display_phone_number),
@@ -207,11 +243,13 @@ pub(crate) const INGEST_STATUS_SQL: &str = "WITH event_row AS (
 SELECT (SELECT id FROM event_row) AS event_id, (SELECT id FROM applied) AS outbound_id";
 
 /// Stores a webhook delivery. One item runs as one statement; several run in one
-/// transaction. Duplicates are no-ops reported in the outcome.
+/// transaction. Duplicates are no-ops reported in the outcome; an item Postgres refuses is
+/// quarantined and the others are stored.
 pub async fn ingest(pool: &DbPool, batch: &IngestBatch) -> Result<IngestOutcome, StoreError> {
     let mut conn = connection(pool).await?;
     let span = tracing::Span::current();
-    let written = DeliveryWriter.write(&mut conn, &[(batch, &span)]).await?;
+    let delivery = Delivery::from(batch.clone());
+    let written = DeliveryWriter.write(&mut conn, &[(&delivery, &span)]).await?;
     Ok(written.into_iter().next().unwrap_or_default())
 }
 
@@ -219,12 +257,14 @@ pub async fn ingest(pool: &DbPool, batch: &IngestBatch) -> Result<IngestOutcome,
 pub type Ingestor = GroupCommitter<DeliveryWriter>;
 
 /// Writes webhook deliveries for an [`Ingestor`]:
-/// a single row as one statement, more in one transaction, rows in lock order.
+/// a single row as one statement, more in one transaction, rows in lock order. When
+/// Postgres refuses an item, the group is written again with a savepoint per item, and the
+/// refused ones are quarantined with their SQLSTATE; the others are stored.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DeliveryWriter;
 
 impl GroupWriter for DeliveryWriter {
-    type Item = IngestBatch;
+    type Item = Delivery;
     type Outcome = IngestOutcome;
     // Larger groups hold their row locks longer, and measured no faster.
     const MAX_GROUP: usize = 8;
@@ -233,15 +273,61 @@ impl GroupWriter for DeliveryWriter {
     async fn write(
         &self,
         conn: &mut AsyncPgConnection,
-        deliveries: &[(&IngestBatch, &tracing::Span)],
+        deliveries: &[(&Delivery, &tracing::Span)],
     ) -> Result<Vec<IngestOutcome>, StoreError> {
-        let rows: usize = deliveries.iter().map(|(b, _)| b.messages.len() + b.statuses.len()).sum();
-        if rows <= 1 {
-            write_in_lock_order(conn, deliveries).await
+        let rows: usize = deliveries
+            .iter()
+            .map(|(d, _)| d.batch.messages.len() + d.batch.statuses.len() + d.quarantine.len())
+            .sum();
+        let first = if rows <= 1 {
+            write_deliveries(conn, deliveries, Mode::Strict).await
         } else {
-            conn.transaction(async |conn| write_in_lock_order(conn, deliveries).await).await
+            conn.transaction(async |conn| write_deliveries(conn, deliveries, Mode::Strict).await).await
+        };
+        match first {
+            Err(StoreError::Query(e)) => {
+                tracing::warn!(error = %e, "a delivery item was refused; storing item by item");
+                conn.transaction(async |conn| write_deliveries(conn, deliveries, Mode::Savepoints).await)
+                    .await
+            }
+            other => other,
         }
     }
+}
+
+/// Stores `batch` whole or fails (no quarantine), inside the caller's transaction.
+pub(crate) async fn write_strictly(
+    conn: &mut AsyncPgConnection,
+    batch: &IngestBatch,
+) -> Result<IngestOutcome, StoreError> {
+    let delivery = Delivery::from(batch.clone());
+    let span = tracing::Span::current();
+    let mut written = write_deliveries(conn, &[(&delivery, &span)], Mode::Strict).await?;
+    Ok(written.pop().unwrap_or_default())
+}
+
+/// How refused items are handled.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The first refusal fails the whole write.
+    Strict,
+    /// Each item in its own savepoint; a refused item is quarantined.
+    Savepoints,
+}
+
+/// Writes the items of `deliveries` in lock order, then their quarantine rows.
+async fn write_deliveries(
+    conn: &mut AsyncPgConnection,
+    deliveries: &[(&Delivery, &tracing::Span)],
+    mode: Mode,
+) -> Result<Vec<IngestOutcome>, StoreError> {
+    let mut outcomes = write_in_lock_order(conn, deliveries, mode).await?;
+    for ((delivery, _), outcome) in deliveries.iter().zip(&mut outcomes) {
+        outcome.quarantined.extend(delivery.quarantine.iter().cloned());
+        outcome.quarantine_ids =
+            quarantine::keep(conn, &delivery.batch.request_id, &outcome.quarantined).await?;
+    }
+    Ok(outcomes)
 }
 
 /// One row to write: the `index`-th message or status of delivery `delivery`.
@@ -259,40 +345,114 @@ struct Item {
 /// delivery's outcome, items in input order.
 async fn write_in_lock_order(
     conn: &mut AsyncPgConnection,
-    deliveries: &[(&IngestBatch, &tracing::Span)],
+    deliveries: &[(&Delivery, &tracing::Span)],
+    mode: Mode,
 ) -> Result<Vec<IngestOutcome>, StoreError> {
+    let batches: Vec<(&IngestBatch, &tracing::Span)> =
+        deliveries.iter().map(|(d, s)| (&d.batch, *s)).collect();
     let mut items: Vec<Item> = Vec::new();
-    for (d, (batch, _)) in deliveries.iter().enumerate() {
+    for (d, (batch, _)) in batches.iter().enumerate() {
         items.extend((0..batch.messages.len()).map(|index| Item { delivery: d, index, message: true }));
         items.extend((0..batch.statuses.len()).map(|index| Item { delivery: d, index, message: false }));
     }
-    items.sort_by(|a, b| lock_order(deliveries, *a, *b));
+    items.sort_by(|a, b| lock_order(&batches, *a, *b));
     let mut messages: Vec<Vec<Option<InboundOutcome>>> =
-        deliveries.iter().map(|(b, _)| vec![None; b.messages.len()]).collect();
+        batches.iter().map(|(b, _)| vec![None; b.messages.len()]).collect();
     let mut statuses: Vec<Vec<Option<StatusOutcome>>> =
-        deliveries.iter().map(|(b, _)| vec![None; b.statuses.len()]).collect();
+        batches.iter().map(|(b, _)| vec![None; b.statuses.len()]).collect();
+    let mut outcomes: Vec<IngestOutcome> = batches.iter().map(|_| IngestOutcome::default()).collect();
     for item in items {
-        let (batch, span) = deliveries[item.delivery];
-        if item.message {
-            let stored =
-                insert_message(conn, batch, &batch.messages[item.index]).instrument(span.clone()).await?;
-            messages[item.delivery][item.index] = Some(stored);
+        let (batch, span) = batches[item.delivery];
+        let written = if item.message {
+            let record = &batch.messages[item.index];
+            let stored = match mode {
+                Mode::Strict => insert_message(conn, batch, record).instrument(span.clone()).await,
+                Mode::Savepoints => {
+                    conn.transaction(async |conn| {
+                        insert_message(conn, batch, record).instrument(span.clone()).await
+                    })
+                    .await
+                }
+            };
+            stored.map(|stored| messages[item.delivery][item.index] = Some(stored))
         } else {
             let status = &batch.statuses[item.index];
             let span = tracing::info_span!(parent: span, "status.apply",
                 request_id = batch.request_id.as_str(), status = status.status.as_str());
-            let stored = insert_status(conn, batch, status).instrument(span).await?;
-            statuses[item.delivery][item.index] = Some(stored);
+            let stored = match mode {
+                Mode::Strict => insert_status(conn, batch, status).instrument(span).await,
+                Mode::Savepoints => {
+                    conn.transaction(async |conn| insert_status(conn, batch, status).instrument(span).await)
+                        .await
+                }
+            };
+            stored.map(|stored| statuses[item.delivery][item.index] = Some(stored))
+        };
+        let Err(refused) = written else { continue };
+        if mode == Mode::Strict || refused.is_unavailable() {
+            return Err(refused);
+        }
+        let outcome = &mut outcomes[item.delivery];
+        let record = refused_record(conn, batch, item, &refused).await?;
+        tracing::warn!(
+            request_id = batch.request_id.as_str(),
+            kind = record.kind.as_str(),
+            reason = record.reason.as_str(),
+            "delivery item refused by Postgres: quarantined"
+        );
+        outcome.quarantined.push(record);
+        if item.message {
+            outcome.quarantined_messages.push(item.index);
+        } else {
+            outcome.quarantined_statuses.push(item.index);
         }
     }
-    Ok(messages
-        .into_iter()
-        .zip(statuses)
-        .map(|(m, s)| IngestOutcome {
-            messages: m.into_iter().flatten().collect(),
-            statuses: s.into_iter().flatten().collect(),
+    for ((outcome, m), s) in outcomes.iter_mut().zip(messages).zip(statuses) {
+        outcome.messages = m.into_iter().flatten().collect();
+        outcome.statuses = s.into_iter().flatten().collect();
+        outcome.quarantined_messages.sort_unstable();
+        outcome.quarantined_statuses.sort_unstable();
+    }
+    Ok(outcomes)
+}
+
+/// The quarantine row of an item Postgres refused.
+async fn refused_record(
+    conn: &mut AsyncPgConnection,
+    batch: &IngestBatch,
+    item: Item,
+    refused: &StoreError,
+) -> Result<QuarantineRecord, StoreError> {
+    if item.message {
+        let m = &batch.messages[item.index];
+        let (reason, sqlstate) = quarantine::reason_for(conn, &m.raw_json, refused).await?;
+        let contact = serde_json::json!([{
+            "wa_id": m.wa_id, "user_id": m.user_id, "profile": { "name": m.profile_name }
+        }]);
+        Ok(QuarantineRecord {
+            kind: ItemKind::Message,
+            phone_number_id: Some(m.phone_number_id.clone()),
+            display_phone_number: m.display_phone_number.clone(),
+            contacts: Some(contact.to_string()),
+            raw: m.raw_json.clone(),
+            reason,
+            sqlstate,
+            notify: true,
         })
-        .collect())
+    } else {
+        let s = &batch.statuses[item.index];
+        let (reason, sqlstate) = quarantine::reason_for(conn, &s.raw_json, refused).await?;
+        Ok(QuarantineRecord {
+            kind: ItemKind::Status,
+            phone_number_id: None,
+            display_phone_number: None,
+            contacts: None,
+            raw: s.raw_json.clone(),
+            reason,
+            sqlstate,
+            notify: true,
+        })
+    }
 }
 
 /// Messages (first) by customer, statuses by wamid.

@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod outbound;
 mod pool;
 mod prepared;
+pub mod quarantine;
 pub mod redrive;
 pub mod schema;
 pub mod transcripts;
@@ -37,7 +38,7 @@ pub const OUTBOUND_JOB_CHANNEL: &str = "outbound_job_queued";
 #[cfg(test)]
 mod every_statement_prepares {
     use crate::maintenance::WorkQueue;
-    use crate::{ingest, jobs, maintenance, outbound, redrive};
+    use crate::{ingest, jobs, maintenance, outbound, quarantine, redrive};
 
     const STATEMENTS: &[(&str, &str)] = &[
         ("ingest message by wa_id", ingest::INGEST_MESSAGE_BY_WA_ID_SQL),
@@ -65,6 +66,13 @@ mod every_statement_prepares {
         ("failed sends", redrive::FAILED_SENDS_SQL),
         ("requeue jobs", redrive::REQUEUE_JOBS_SQL),
         ("requeue sends", redrive::REQUEUE_SENDS_SQL),
+        ("quarantine items", quarantine::QUARANTINE_SQL),
+        ("quarantine notice", quarantine::QUARANTINE_NOTICE_SQL),
+        ("jsonb refusal", quarantine::JSONB_REFUSAL_SQL),
+        ("list quarantine", quarantine::LIST_SQL),
+        ("get quarantined item", quarantine::GET_SQL),
+        ("mark redriven", quarantine::REDRIVEN_SQL),
+        ("record a failed redrive", quarantine::REDRIVE_FAILED_SQL),
     ];
 
     #[tokio::test(flavor = "multi_thread")]

@@ -8,6 +8,7 @@ diesel::table! {
         wa_id -> Nullable<Text>,
         user_id -> Nullable<Text>,
         profile_name -> Nullable<Text>,
+        profile_name_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         opted_out_at -> Nullable<Timestamptz>,
@@ -151,6 +152,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    quarantine (id) {
+        id -> Int8,
+        fingerprint -> Text,
+        request_id -> Text,
+        item_kind -> Text,
+        phone_number_id -> Nullable<Text>,
+        display_phone_number -> Nullable<Text>,
+        contacts -> Nullable<Text>,
+        raw -> Text,
+        reason -> Text,
+        sqlstate -> Nullable<Text>,
+        created_at -> Timestamptz,
+        redriven_at -> Nullable<Timestamptz>,
+        redrive_attempts -> Int4,
+        last_redrive_error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(conversation -> contact (contact_id));
 diesel::joinable!(lead -> conversation (conversation_id));
 diesel::joinable!(inbound_message -> conversation (conversation_id));
@@ -169,5 +189,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbound_message_log,
     message_status_event,
     notification,
+    quarantine,
     sender_throttle,
 );

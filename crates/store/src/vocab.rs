@@ -160,6 +160,8 @@ text_enum! {
         OptedOut = "opted_out",
         /// The customer wrote after the closing or a handoff.
         CustomerFollowup = "customer_followup",
+        /// Items of a webhook delivery could not be stored and were quarantined.
+        Quarantined = "quarantined",
     }
 }
 

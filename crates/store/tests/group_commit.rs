@@ -52,10 +52,11 @@ async fn concurrent_deliveries_share_commits_and_each_gets_its_own_outcome() {
             deliveries.push(delivery(customer, &wamid, "hello"));
         }
     }
-    let results = join_all(deliveries.into_iter().map(|d| ingestor.commit(d))).await;
+    let results = join_all(deliveries.into_iter().map(|d| ingestor.commit(d.into()))).await;
 
     let mut stored = 0;
-    for (batch, outcome) in &results {
+    for (delivery, outcome) in &results {
+        let batch = &delivery.batch;
         let outcome = outcome.as_ref().expect("stored");
         assert_eq!(outcome.messages.len(), 1, "{}: one outcome per message", batch.request_id);
         stored += usize::from(outcome.messages[0].inbound_message_id.is_some());
@@ -69,25 +70,27 @@ async fn concurrent_deliveries_share_commits_and_each_gets_its_own_outcome() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_delivery_that_cannot_be_stored_does_not_fail_its_group() {
+async fn a_message_that_cannot_be_stored_is_quarantined_without_failing_its_group() {
     let db = TestDb::new().await;
     let ingestor = Ingestor::start(db.pool(), DeliveryWriter, 1);
     // Postgres text cannot hold NUL: this one delivery fails whatever group it is in.
     let mut deliveries: Vec<IngestBatch> =
         (0..20).map(|c| delivery(c, &format!("wamid.ok.{c}"), "hello")).collect();
     deliveries.insert(10, delivery(99, "wamid.bad", "nul \0 inside"));
-    let results = join_all(deliveries.into_iter().map(|d| ingestor.commit(d))).await;
+    let results = join_all(deliveries.into_iter().map(|d| ingestor.commit(d.into()))).await;
 
-    for (batch, outcome) in &results {
-        match batch.messages[0].provider_message_id.as_str() {
+    for (delivery, outcome) in &results {
+        let outcome = outcome.as_ref().expect("acknowledged");
+        match delivery.batch.messages[0].provider_message_id.as_str() {
             "wamid.bad" => {
-                let error = outcome.as_ref().expect_err("refused");
-                assert!(!error.is_unavailable(), "a bad delivery, not an outage: {error}");
+                assert_eq!(outcome.quarantined_messages, [0], "the refused message is quarantined");
+                assert!(outcome.messages.is_empty());
             }
-            wamid => assert!(outcome.is_ok(), "{wamid}: {outcome:?}"),
+            wamid => assert_eq!(outcome.messages.len(), 1, "{wamid}: {outcome:?}"),
         }
     }
     assert_eq!(count(&db, "SELECT count(*) AS n FROM inbound_message").await, 20);
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM quarantine WHERE sqlstate IS NULL").await, 1);
     let transactions = count(&db, "SELECT count(DISTINCT xmin::text) AS n FROM inbound_message").await;
     assert!(transactions < 20, "the others still shared transactions: 20 messages in {transactions}");
 }
@@ -108,7 +111,8 @@ async fn job_results_share_commits_and_each_is_fenced_on_its_own() {
     let db = TestDb::new().await;
     let ingestor = Ingestor::start(db.pool(), DeliveryWriter, 1);
     for customer in 0..40 {
-        let (_, stored) = ingestor.commit(delivery(customer, &format!("wamid.job.{customer}"), "hi")).await;
+        let (_, stored) =
+            ingestor.commit(delivery(customer, &format!("wamid.job.{customer}"), "hi").into()).await;
         stored.expect("stored");
     }
     let claimed = Jobs::new(db.pool())

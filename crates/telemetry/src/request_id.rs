@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest};
@@ -47,6 +48,23 @@ fn acceptable(id: &str) -> bool {
     (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
+/// The method as a metric label and span field: the standard methods by name, any other
+/// token (clients may send arbitrary ones) as `other`, so labels stay a closed set.
+pub fn method_label(method: &Method) -> &'static str {
+    const STANDARD: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::TRACE, "TRACE"),
+        (Method::PATCH, "PATCH"),
+    ];
+    STANDARD.iter().find(|(m, _)| m == method).map_or("other", |(_, name)| name)
+}
+
 /// The middleware; use with `actix_web::middleware::from_fn(telemetry::request_id::middleware)`.
 pub async fn middleware(
     req: ServiceRequest,
@@ -60,7 +78,7 @@ pub async fn middleware(
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
     req.extensions_mut().insert(RequestId(id.clone()));
 
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let span = tracing::info_span!(
         "http.request",
@@ -93,7 +111,16 @@ pub async fn middleware(
 
 #[cfg(test)]
 mod tests {
-    use super::acceptable;
+    use actix_web::http::Method;
+
+    use super::{acceptable, method_label};
+
+    #[test]
+    fn only_standard_methods_name_their_label() {
+        assert_eq!(method_label(&Method::POST), "POST");
+        let made_up = Method::from_bytes(b"XYZZY").expect("a token");
+        assert_eq!(method_label(&made_up), "other");
+    }
 
     #[test]
     fn only_short_plain_ids_are_reused() {

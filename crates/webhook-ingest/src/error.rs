@@ -24,6 +24,9 @@ pub(crate) enum IngestError {
     /// The connection broke while the body was being read.
     #[error("body could not be read")]
     BodyRead(#[source] actix_web::error::PayloadError),
+    /// The in-flight body budget is spent: Meta should retry.
+    #[error("busy")]
+    Busy,
     /// Postgres is unreachable: Meta should retry.
     #[error("temporarily unavailable")]
     Unavailable(#[source] StoreError),
@@ -45,15 +48,21 @@ impl ResponseError for IngestError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::BadRequest(_) | Self::BodyRead(_) => StatusCode::BAD_REQUEST,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, Self::Unavailable(_)) {
-            response.insert_header((RETRY_AFTER, "5"));
+        match self {
+            Self::Unavailable(_) => {
+                response.insert_header((RETRY_AFTER, "5"));
+            }
+            Self::Busy => {
+                response.insert_header((RETRY_AFTER, "1"));
+            }
+            _ => {}
         }
         response.json(serde_json::json!({ "error": self.to_string() }))
     }

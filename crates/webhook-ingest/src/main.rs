@@ -9,6 +9,7 @@ async fn main() -> anyhow::Result<()> {
     telemetry::run_service("webhook-ingest", &cli.telemetry, async {
         match cli.command {
             Command::Migrate(args) => Ok(args.run().await?),
+            Command::Quarantine(args) => webhook_ingest::quarantine::run(args).await,
             Command::Serve(config) => Ok(Application::build(config).await?.run_until_stopped().await?),
         }
     })

@@ -10,7 +10,9 @@ use anyhow::Context;
 use store::ingest::{DeliveryWriter, Ingestor};
 use telemetry::metrics::Counter;
 
+use crate::budget::InflightBudget;
 use crate::config::IngestConfig;
+use crate::extract::Policy;
 use crate::routes;
 
 /// The counters webhook-ingest exports from its start.
@@ -28,7 +30,7 @@ const COUNTERS: &[Counter] = &[
     Counter {
         name: "webhook_messages_total",
         labels: &[("outcome", "skipped")],
-        help: "Messages without a business number or sender",
+        help: "Messages without a business number or sender (now quarantined; kept for dashboards)",
     },
     Counter {
         name: "webhook_statuses_total",
@@ -55,13 +57,43 @@ const COUNTERS: &[Counter] = &[
         labels: &[("reason", "too_large")],
         help: "Webhooks over the body limit",
     },
+    Counter {
+        name: "webhook_rejected_total",
+        labels: &[("reason", "busy")],
+        help: "Webhooks answered 503 because the in-flight body budget was spent",
+    },
+    Counter {
+        name: "webhook_quarantined_total",
+        labels: &[("cause", "unparsable")],
+        help: "Delivery items quarantined, by cause",
+    },
+    Counter { name: "webhook_quarantined_total", labels: &[("cause", "refused")], help: QUARANTINED },
+    Counter { name: "webhook_quarantined_total", labels: &[("cause", "not_served")], help: QUARANTINED },
+    Counter {
+        name: "webhook_quarantined_total",
+        labels: &[("cause", "bad_business_number")],
+        help: QUARANTINED,
+    },
+    Counter {
+        name: "webhook_quarantined_total",
+        labels: &[("cause", "no_business_number")],
+        help: QUARANTINED,
+    },
+    Counter { name: "webhook_quarantined_total", labels: &[("cause", "no_sender")], help: QUARANTINED },
+    Counter { name: "webhook_quarantined_total", labels: &[("cause", "over_limit")], help: QUARANTINED },
 ];
+
+const QUARANTINED: &str = "Delivery items quarantined, by cause";
 
 /// Shared state of the request handlers.
 pub(crate) struct AppState {
     /// Stores deliveries (group commit over the pool).
     pub(crate) ingestor: Ingestor,
     pub(crate) config: IngestConfig,
+    /// What of a delivery is stored.
+    pub(crate) policy: Policy,
+    /// Body bytes in flight.
+    pub(crate) budget: InflightBudget,
 }
 
 /// A bound, not yet running, webhook-ingest server.
@@ -94,7 +126,17 @@ impl Application {
             DeliveryWriter,
             config.committers.clamp(1, config.db.database_pool_size.max(1)),
         );
-        let state = web::Data::new(AppState { ingestor, config });
+        let served = crate::config::served_numbers(&config.phone_number_ids);
+        if served.is_empty() {
+            tracing::warn!(
+                "WHATSAPP_PHONE_NUMBER_IDS is not set: messages for any business number are stored and answered"
+            );
+        }
+        let policy =
+            Policy { phone_number_ids: config.phone_number_ids.clone(), max_items: config.max_items };
+        let budget = InflightBudget::new(config.max_inflight_bytes);
+        let max_connections = config.max_connections;
+        let state = web::Data::new(AppState { ingestor, config, policy, budget });
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(telemetry::request_id::middleware))
@@ -103,6 +145,7 @@ impl Application {
                 .configure(routes::configure)
         })
         .workers(workers)
+        .max_connections(max_connections)
         .shutdown_timeout(shutdown_timeout)
         .client_request_timeout(Duration::from_secs(5))
         .listen(listener)?

@@ -161,9 +161,15 @@ impl GraphClient {
         })
     }
 
+    /// `{base}/{version}/{phone_number_id}/messages`, each segment percent-encoded, so a
+    /// value cannot reach another Graph path (`..`, `/`, `?` and `#` are escaped).
+    pub fn messages_url(&self, phone_number_id: &str) -> String {
+        format!("{}/{}/{}/messages", self.base_url, segment(&self.version), segment(phone_number_id))
+    }
+
     /// Sends a text and returns the wamid Meta assigned.
     pub async fn send_text(&self, message: &TextMessage<'_>) -> Result<String, SendError> {
-        let url = format!("{}/{}/{}/messages", self.base_url, self.version, message.phone_number_id);
+        let url = self.messages_url(message.phone_number_id);
         let to = if message.to.starts_with('+') { message.to.to_owned() } else { format!("+{}", message.to) };
         let mut body = json!({
             "messaging_product": "whatsapp",
@@ -216,10 +222,43 @@ fn error_answer(body: &[u8], status: u16, retry_after: Option<Duration>) -> Send
     }
 }
 
+/// Bytes escaped in a path segment: everything but unreserved characters (RFC 3986), and
+/// `.` too, so `..` never reads as a parent segment.
+const SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~');
+
+/// `value` as one percent-encoded path segment; a version like `v25.0` keeps its dot.
+fn segment(value: &str) -> String {
+    let encoded = percent_encoding::utf8_percent_encode(value, SEGMENT).to_string();
+    // A dot between alphanumerics cannot form `.` or `..`; keep it readable.
+    if value.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric())) {
+        value.to_owned()
+    } else {
+        encoded
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::errors::Disposition;
+
+    #[test]
+    fn path_segments_of_the_send_url_are_escaped() {
+        let client =
+            GraphClient::new("https://graph.example/", "v25.0", Secret::new("t"), Duration::from_secs(1))
+                .expect("client");
+        assert_eq!(
+            client.messages_url("106540352242922"),
+            "https://graph.example/v25.0/106540352242922/messages"
+        );
+        assert_eq!(
+            client.messages_url("../../v1/me?x="),
+            "https://graph.example/v25.0/%2E%2E%2F%2E%2E%2Fv1%2Fme%3Fx%3D/messages"
+        );
+        assert_eq!(client.messages_url(".."), "https://graph.example/v25.0/%2E%2E/messages");
+        assert_eq!(client.messages_url("1#frag"), "https://graph.example/v25.0/1%23frag/messages");
+    }
 
     #[test]
     fn meta_error_messages_are_kept_with_contact_details_masked() {

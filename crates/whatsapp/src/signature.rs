@@ -24,6 +24,9 @@ pub enum SignatureError {
     /// The signature does not match the body.
     #[error("signature does not match the body")]
     Mismatch,
+    /// More than one `X-Hub-Signature-256` header.
+    #[error("more than one signature header")]
+    Duplicated,
 }
 
 /// Checks `header` (the `X-Hub-Signature-256` value, if any) against `body`.

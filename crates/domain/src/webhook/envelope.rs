@@ -98,25 +98,129 @@ impl Change {
     }
 }
 
-/// The value of a `messages` change.
+/// The value of a `messages` change. A message or status that does not parse, even as its
+/// minimal header (no `id`, an `id` that is not a string, a number serde cannot read), is
+/// kept raw in [`ChangeValue::unparsed`] instead of failing the whole change.
 #[derive(Debug, Default, Deserialize)]
+#[serde(from = "RawChangeValue")]
 pub struct ChangeValue {
     /// Always `whatsapp`.
     pub messaging_product: Option<String>,
     /// The business phone number the update concerns.
     pub metadata: Option<Metadata>,
     /// Profiles of the customers who sent `messages`.
-    #[serde(default, deserialize_with = "lenient::vec_or_null")]
     pub contacts: Vec<WebhookContact>,
     /// Inbound messages.
-    #[serde(default, deserialize_with = "lenient::vec_or_null")]
     pub messages: Vec<Captured<Message>>,
     /// Delivery statuses of messages we sent.
-    #[serde(default, deserialize_with = "lenient::vec_or_null")]
     pub statuses: Vec<Captured<Status>>,
+    /// Messages and statuses that could not be read, as received.
+    pub unparsed: Vec<Unparsed>,
+    /// `contacts[]` as received, for keeping with an item set aside.
+    pub raw_contacts: Option<Box<RawValue>>,
     /// System or app problems reported by Meta rather than messages.
-    #[serde(default, deserialize_with = "lenient::vec_or_null")]
     pub errors: Vec<ApiError>,
+}
+
+/// Which list an item came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    /// `messages[]`.
+    Message,
+    /// `statuses[]`.
+    Status,
+}
+
+/// A message or status that does not parse.
+#[derive(Debug)]
+pub struct Unparsed {
+    /// Its list.
+    pub kind: ItemKind,
+    /// The item's JSON, byte for byte as received.
+    pub raw: Box<RawValue>,
+    /// Why it does not parse, without the values it holds (`missing field `id``,
+    /// `invalid type: integer, expected a string`).
+    pub reason: String,
+}
+
+/// The wire shape of [`ChangeValue`], items still raw.
+#[derive(Deserialize)]
+struct RawChangeValue {
+    messaging_product: Option<String>,
+    metadata: Option<Metadata>,
+    #[serde(default)]
+    contacts: Option<Box<RawValue>>,
+    #[serde(default, deserialize_with = "lenient::vec_or_null")]
+    messages: Vec<Box<RawValue>>,
+    #[serde(default, deserialize_with = "lenient::vec_or_null")]
+    statuses: Vec<Box<RawValue>>,
+    #[serde(default, deserialize_with = "lenient::vec_or_null")]
+    errors: Vec<ApiError>,
+}
+
+impl From<RawChangeValue> for ChangeValue {
+    fn from(raw: RawChangeValue) -> Self {
+        let mut unparsed = Vec::new();
+        let messages = capture_all(raw.messages, ItemKind::Message, &mut unparsed);
+        let statuses = capture_all(raw.statuses, ItemKind::Status, &mut unparsed);
+        let contacts = raw
+            .contacts
+            .as_ref()
+            .and_then(|c| serde_json::from_str::<Option<Vec<WebhookContact>>>(c.get()).ok().flatten())
+            .unwrap_or_default();
+        Self {
+            messaging_product: raw.messaging_product,
+            metadata: raw.metadata,
+            contacts,
+            messages,
+            statuses,
+            unparsed,
+            raw_contacts: raw.contacts,
+            errors: raw.errors,
+        }
+    }
+}
+
+fn capture_all<T: Recover>(
+    items: Vec<Box<RawValue>>,
+    kind: ItemKind,
+    unparsed: &mut Vec<Unparsed>,
+) -> Vec<Captured<T>> {
+    let mut captured = Vec::with_capacity(items.len());
+    for raw in items {
+        match capture::<T>(raw) {
+            Ok(item) => captured.push(item),
+            Err((raw, e)) => unparsed.push(Unparsed { kind, raw, reason: without_values(&e) }),
+        }
+    }
+    captured
+}
+
+/// A serde error's message with the quoted values and the position cut out, so it can be
+/// logged and shown: `invalid type: string "…", expected i64` keeps only its shape.
+fn without_values(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let text = text.split(" at line ").next().unwrap_or_default();
+    let mut out = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match quote {
+            Some(q) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            Some(_) => {}
+            None => {
+                if c == '"' {
+                    quote = Some(c);
+                    out.push_str("\"…");
+                    continue;
+                }
+                out.push(c);
+            }
+        }
+    }
+    out.replace("\"…\"", "…").chars().take(200).collect()
 }
 
 impl ChangeValue {
@@ -199,13 +303,22 @@ pub(crate) trait Recover: DeserializeOwned {
     type Header: DeserializeOwned + Into<Self>;
 }
 
+/// Parses `raw`, or its minimal header when the full shape does not match; gives `raw`
+/// back with the error when neither parses.
+fn capture<T: Recover>(raw: Box<RawValue>) -> Result<Captured<T>, (Box<RawValue>, serde_json::Error)> {
+    let item = match serde_json::from_str::<T>(raw.get()) {
+        Ok(item) => item,
+        Err(_) => match serde_json::from_str::<T::Header>(raw.get()) {
+            Ok(header) => header.into(),
+            Err(e) => return Err((raw, e)),
+        },
+    };
+    Ok(Captured { raw, item })
+}
+
 impl<'de, T: Recover> Deserialize<'de> for Captured<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(d)?;
-        let item = match serde_json::from_str::<T>(raw.get()) {
-            Ok(item) => item,
-            Err(_) => serde_json::from_str::<T::Header>(raw.get()).map_err(D::Error::custom)?.into(),
-        };
-        Ok(Self { raw, item })
+        capture(raw).map_err(|(_, e)| D::Error::custom(e))
     }
 }

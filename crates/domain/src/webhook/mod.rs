@@ -12,8 +12,8 @@ mod message;
 mod status;
 
 pub use envelope::{
-    ApiError, Captured, Change, ChangeValue, Entry, ErrorData, Metadata, Profile, WHATSAPP_BUSINESS_ACCOUNT,
-    WebhookContact, WebhookEnvelope, WebhookError,
+    ApiError, Captured, Change, ChangeValue, Entry, ErrorData, ItemKind, Metadata, Profile, Unparsed,
+    WHATSAPP_BUSINESS_ACCOUNT, WebhookContact, WebhookEnvelope, WebhookError,
 };
 pub use message::{
     ButtonReply, Context, Interactive, InteractiveReply, Location, Media, Message, MessageType, Order,

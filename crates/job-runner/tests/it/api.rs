@@ -191,3 +191,53 @@ async fn notifications_are_listed_snoozed_and_read() {
     stop.cancel();
     running.await.expect("join").expect("stopped cleanly");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_or_placeholder_operator_token_refuses_to_start_naming_it() {
+    let h = Harness::new().await;
+    for (variable, value) in [
+        ("JOB_RUNNER_TOKEN", ""),
+        ("JOB_RUNNER_TOKEN", "PLACEHOLDER_JOB_RUNNER_TOKEN"),
+        ("CRON_SECRET", ""),
+        ("CRON_SECRET", "<cron secret>"),
+    ] {
+        let mut config = config(h.db.url());
+        if variable == "CRON_SECRET" {
+            config.cron_secret = Some(Secret::new(value));
+        } else {
+            config.runner_token = Some(Secret::new(value));
+        }
+        let refused = Application::build(config).await.err().expect("refused");
+        assert!(format!("{refused:#}").contains(variable), "{variable}={value:?}: {refused:#}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn customer_markup_in_every_notification_field_is_returned_as_a_json_string() {
+    let h = Harness::new().await;
+    let markup = r#"<script>alert("x")</script><img src=x onerror='y'>&amp;"#;
+    let quoted = markup.replace('\'', "''");
+    h.execute(&format!(
+        "INSERT INTO notification (kind, title, body, dedupe_key) VALUES ('human_requested', '{quoted}', '{quoted}', '{quoted}')"
+    ))
+    .await;
+    let (base, stop, running) = serve(&h).await;
+    let response = reqwest::Client::new()
+        .get(format!("{base}/api/notifications"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("sent");
+    assert!(response.headers()["content-type"].to_str().expect("ascii").starts_with("application/json"));
+    let body: Value = response.json().await.expect("json");
+    let notice = &body["notifications"][0];
+    for field in ["title", "body"] {
+        assert_eq!(
+            notice[field],
+            Value::String(markup.to_owned()),
+            "{field} is the customer's text, as a string"
+        );
+    }
+    stop.cancel();
+    running.await.expect("join").expect("stopped cleanly");
+}

@@ -2,6 +2,8 @@
 
 mod webhook;
 
+pub(crate) use webhook::change_values;
+
 use actix_web::web;
 
 /// Mounts every route.

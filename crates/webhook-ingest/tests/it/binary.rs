@@ -23,6 +23,10 @@ fn help_lists_every_option_with_its_environment_variable() {
         "WHATSAPP_VERIFY_TOKEN",
         "WEBHOOK_ALLOW_UNSIGNED",
         "WEBHOOK_MAX_BODY_BYTES",
+        "WEBHOOK_MAX_INFLIGHT_BYTES",
+        "WEBHOOK_MAX_ITEMS",
+        "WHATSAPP_PHONE_NUMBER_IDS",
+        "HTTP_MAX_CONNECTIONS",
         "LOG_FORMAT",
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "OTEL_SERVICE_NAME",
@@ -118,9 +122,9 @@ async fn info_logs_carry_ids_but_no_customer_data() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-request-id"], "req-privacy-1");
 
-    assert!(service.wait_for_log("job enqueued", Duration::from_secs(10)).await, "{:?}", service.logs());
+    assert!(service.wait_for_log("delivery stored", Duration::from_secs(10)).await, "{:?}", service.logs());
     let logs = service.logs().join("\n");
-    assert!(logs.contains("inbound message stored"), "{logs}");
+    assert!(logs.contains(r#""jobs_enqueued":1"#), "{logs}");
     assert!(logs.contains("req-privacy-1"), "request id in the logs");
     for secret in
         [customer.wa_id.as_str(), "Zarathustra", "zq@example.com", "Test Customer", payloads::APP_SECRET]

@@ -29,6 +29,10 @@ pub fn config(database_url: &str) -> IngestConfig {
         body_timeout_secs: 5,
         committers: 2,
         http_workers: Some(1),
+        phone_number_ids: Vec::new(),
+        max_inflight_bytes: 32 * 1024 * 1024,
+        max_connections: 256,
+        max_items: 2000,
         shutdown_timeout_secs: 1,
     }
 }

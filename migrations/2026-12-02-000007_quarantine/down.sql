@@ -1,0 +1,2 @@
+DROP FUNCTION jsonb_refusal(TEXT);
+DROP TABLE quarantine;
