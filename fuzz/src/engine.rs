@@ -106,13 +106,22 @@ pub fn run(turns: &[Turn]) {
         // Pure: the same state, turn and time give the same decision (checked on the
         // last turn only, as it doubles the cost of a turn).
         if i + 1 == turns.len() {
-            assert_eq!(decide(&state, &inbound, now, &profile), decision, "{}: decide is not deterministic", at());
+            assert_eq!(
+                decide(&state, &inbound, now, &profile),
+                decision,
+                "{}: decide is not deterministic",
+                at()
+            );
         }
 
         // After an opt-out nothing is sent, and staff are not bothered, until the
         // customer opts back in.
         if state.engine.stage == Stage::OptedOut && decision.contact != Some(ContactChange::OptedIn) {
-            assert!(decision.reply.is_none() && decision.notices.is_empty(), "{}: spoke after the opt-out", at());
+            assert!(
+                decision.reply.is_none() && decision.notices.is_empty(),
+                "{}: spoke after the opt-out",
+                at()
+            );
             assert_eq!(decision.state, state, "{}: state changed after the opt-out", at());
         }
         if turn.kind == InboundKind::Ignored {
@@ -150,14 +159,24 @@ pub fn run(turns: &[Turn]) {
             // Nothing known is asked, and the questions come in order.
             let known = &decision.state.known;
             if let Some(position) = QuestionKey::QUESTIONS.iter().position(|q| *q == reply.question_key) {
-                assert!(!known.answers(reply.question_key), "{}: asked {} although it is known", at(), reply.question_key.as_str());
+                assert!(
+                    !known.answers(reply.question_key),
+                    "{}: asked {} although it is known",
+                    at(),
+                    reply.question_key.as_str()
+                );
                 assert!(
                     QuestionKey::QUESTIONS[..position].iter().all(|q| known.answers(*q)),
                     "{}: asked {} out of order",
                     at(),
                     reply.question_key.as_str()
                 );
-                assert_eq!(decision.state.engine.asked, Some(reply.question_key), "{}: asked is not recorded", at());
+                assert_eq!(
+                    decision.state.engine.asked,
+                    Some(reply.question_key),
+                    "{}: asked is not recorded",
+                    at()
+                );
                 assert_eq!(decision.state.engine.stage, Stage::Qualifying, "{}", at());
             }
             match reply.question_key {
