@@ -7,7 +7,7 @@ use chrono::DateTime;
 use domain::webhook::{
     ApiError, ChangeValue, Message, MessageType, Status, StatusKind, WebhookEnvelope, WebhookError,
 };
-use webhook_ingest::extract::records;
+use webhook_ingest::extract::{Policy, records};
 use whatsapp::signature::{self, SignatureError};
 
 /// The app secret the body is signed with (the one test services use).
@@ -98,15 +98,23 @@ pub fn parse_and_walk(body: &[u8]) {
     // Everything that parsed can be printed (the debug log lines do).
     let _ = format!("{values:?}");
 
-    let (messages, statuses, skipped) = records(&values);
-    let in_payload: usize = values.iter().map(|v| v.messages.len()).sum();
-    assert_eq!(messages.len() + skipped.no_business_number + skipped.no_sender, in_payload);
-    assert_eq!(statuses.len(), values.iter().map(|v| v.statuses.len()).sum::<usize>());
+    let policy = Policy { phone_number_ids: Vec::new(), max_items: usize::MAX };
+    let extracted = records(&values, &policy, "req-fuzz");
+    let (messages, statuses) = (&extracted.delivery.batch.messages, &extracted.delivery.batch.statuses);
+    let quarantined = extracted.delivery.quarantine.len();
+    assert_eq!(extracted.causes.len(), quarantined, "one cause per quarantined item");
+    let messages_in: usize = values.iter().map(|v| v.messages.len()).sum();
+    let statuses_in: usize = values.iter().map(|v| v.statuses.len()).sum();
+    assert!(messages.len() <= messages_in && statuses.len() <= statuses_in, "nothing stored twice");
+    assert!(
+        messages.len() + statuses.len() + quarantined >= messages_in + statuses_in,
+        "every item that parsed is stored or quarantined, never dropped"
+    );
 
     for value in &values {
         walk_value(value);
     }
-    for m in &messages {
+    for m in messages {
         assert!(m.wa_id.is_some() || m.user_id.is_some(), "stored a message without a sender");
         assert_raw_json(&m.raw_json);
         let _ = (
@@ -117,7 +125,7 @@ pub fn parse_and_walk(body: &[u8]) {
         );
         let _ = (m.provider_message_id.len(), m.message_type.len());
     }
-    for s in &statuses {
+    for s in statuses {
         assert_raw_json(&s.raw_json);
         if let Some(id) = s.callback_outbound_id {
             assert!(id > 0, "callback data {:?} gave row id {id}", s.biz_opaque_callback_data);
