@@ -24,12 +24,13 @@ use worker::CancellationToken;
 /// `run-once`: runs due jobs (and, with `--drain-for`, new ones as they arrive) and returns
 /// what it did. SIGTERM stops it between batches.
 pub async fn run_once(config: RunOnceConfig) -> anyhow::Result<Summary> {
+    let settings = config.runner.settings()?;
     let pool = store::build_pool(
         config.runner.db.database_url.expose(),
         &config.runner.db.pool_settings("job-runner"),
     )?;
     store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;
-    let runner = Runner::new(pool, config.runner.settings()?);
+    let runner = Runner::new(pool, settings);
     let stop = CancellationToken::new();
     let signals = tokio::spawn(worker::stop_on_signal(stop.clone()));
     let drain_for = std::time::Duration::from_secs(config.drain_for);

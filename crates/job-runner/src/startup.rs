@@ -42,13 +42,14 @@ impl Application {
     /// binds the HTTP listener.
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
         config.check_secrets()?;
+        let settings = config.runner.settings()?;
         telemetry::metrics::register(crate::runner::COUNTERS);
         let pool = store::build_pool(
             config.runner.db.database_url.expose(),
             &config.runner.db.pool_settings("job-runner"),
         )?;
         store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;
-        let runner = Runner::new(pool.clone(), config.runner.settings()?);
+        let runner = Runner::new(pool.clone(), settings);
         let listener = TcpListener::bind(config.bind_addr)
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
         let addr = listener.local_addr()?;

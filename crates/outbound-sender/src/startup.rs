@@ -33,6 +33,7 @@ impl Application {
     /// binds the HTTP listener.
     pub async fn build(config: SenderConfig) -> anyhow::Result<Self> {
         config.access_token.check_usable("WHATSAPP_ACCESS_TOKEN")?;
+        let retry = config.retry()?;
         telemetry::metrics::register(crate::sender::COUNTERS);
         let pool =
             store::build_pool(config.db.database_url.expose(), &config.db.pool_settings("outbound-sender"))?;
@@ -48,7 +49,7 @@ impl Application {
             lease: config.lease(),
             uncertain_window: Duration::from_secs(config.uncertain_window_secs),
             uncertain_policy: config.uncertain_policy.into(),
-            retry: config.retry()?,
+            retry,
             throttle_pause: Duration::from_secs(config.throttle_pause_secs),
             auth_pause: Duration::from_secs(config.auth_pause_secs),
             rate_per_second: config.rate_per_second,
