@@ -235,3 +235,16 @@ async fn after_the_closing_a_new_message_is_acknowledged_and_staff_are_told() {
     .await;
     assert!(body.iter().any(|b| b.contains("family visa")), "the notice carries what they asked: {body:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_arabic_opt_out_is_confirmed_in_arabic_and_final() {
+    let p = pipeline().await;
+    let mut chat = Chat::new(&p);
+    chat.says("السلام عليكم، أبغى فيزا عائلية").await;
+    let confirmation = chat.says("لا تراسلني").await;
+    assert_eq!(confirmation.len(), 1, "one confirmation: {confirmation:?}");
+    assert!(confirmation[0].contains("ابدأ"), "in Arabic, saying how to come back: {confirmation:?}");
+    assert_eq!(chat.notices("opted_out").await, 1);
+    assert!(chat.says("توقف").await.is_empty(), "nothing more is sent");
+    assert!(!chat.says("ابدأ").await.is_empty(), "opting back in is answered");
+}
