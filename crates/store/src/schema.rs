@@ -27,6 +27,8 @@ diesel::table! {
         version -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        held_by -> Nullable<Int8>,
+        held_since -> Nullable<Timestamptz>,
     }
 }
 
@@ -109,6 +111,8 @@ diesel::table! {
         failed_at -> Nullable<Timestamptz>,
         uncertain_at -> Nullable<Timestamptz>,
         uncertain_resends -> Int4,
+        author_staff_id -> Nullable<Int8>,
+        template -> Nullable<Jsonb>,
     }
 }
 
@@ -171,6 +175,68 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    staff_user (id) {
+        id -> Int8,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        disabled_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    staff_session (token_hash) {
+        token_hash -> Text,
+        staff_user_id -> Int8,
+        csrf_token -> Text,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    staff_login_attempt (id) {
+        id -> Int8,
+        email -> Text,
+        address -> Text,
+        succeeded -> Bool,
+        attempted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    staff_audit (id) {
+        id -> Int8,
+        staff_user_id -> Nullable<Int8>,
+        action -> Text,
+        conversation_id -> Nullable<Int8>,
+        detail -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    conversation_note (id) {
+        id -> Int8,
+        conversation_id -> Int8,
+        staff_user_id -> Nullable<Int8>,
+        body -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    staff_conversation_read (staff_user_id, conversation_id) {
+        staff_user_id -> Int8,
+        conversation_id -> Int8,
+        read_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(conversation -> contact (contact_id));
 diesel::joinable!(lead -> conversation (conversation_id));
 diesel::joinable!(inbound_message -> conversation (conversation_id));
@@ -179,6 +245,10 @@ diesel::joinable!(outbound_job -> inbound_message (inbound_message_id));
 diesel::joinable!(outbound_message_log -> conversation (conversation_id));
 diesel::joinable!(outbound_message_log -> outbound_job (outbound_job_id));
 diesel::joinable!(notification -> conversation (conversation_id));
+diesel::joinable!(staff_session -> staff_user (staff_user_id));
+diesel::joinable!(staff_audit -> staff_user (staff_user_id));
+diesel::joinable!(conversation_note -> staff_user (staff_user_id));
+diesel::joinable!(conversation_note -> conversation (conversation_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     contact,
@@ -191,4 +261,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification,
     quarantine,
     sender_throttle,
+    staff_user,
+    staff_session,
+    staff_login_attempt,
+    staff_audit,
+    conversation_note,
+    staff_conversation_read,
 );

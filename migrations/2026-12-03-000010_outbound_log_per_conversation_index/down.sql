@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS outbound_message_log_conversation
