@@ -159,6 +159,27 @@ impl QuestionKey {
     }
 }
 
+impl EngineState {
+    /// Where the bot stands once staff hand the conversation back: at the next missing
+    /// question (read from the customer's next message, as if just asked), or qualified
+    /// when every detail is known. An opted-out conversation stays opted out.
+    pub fn handed_back(&self, known: &KnownFields) -> Self {
+        if self.stage == Stage::OptedOut {
+            return self.clone();
+        }
+        let stage = if known.next_question().is_some() { Stage::Qualifying } else { Stage::Qualified };
+        Self {
+            asked: None,
+            unclear_answers: 0,
+            stage,
+            closed_at: if stage == Stage::Qualified { self.closed_at } else { None },
+            last_ack_at: None,
+            suggested_email: None,
+            ..self.clone()
+        }
+    }
+}
+
 impl KnownFields {
     /// Whether the field a question asks for is known.
     pub fn answers(&self, question: QuestionKey) -> bool {
@@ -218,6 +239,31 @@ mod tests {
         let new = EngineState { stage: Stage::OptedOut, language: Language::Ar, ..old };
         let json = serde_json::to_value(&new).expect("serialise");
         assert_eq!((json["stage"].as_str(), json["language"].as_str()), (Some("opted_out"), Some("ar")));
+    }
+
+    #[test]
+    fn a_conversation_handed_back_resumes_at_the_next_missing_question() {
+        let handed_off = EngineState {
+            asked: Some(QuestionKey::AskNationality),
+            unclear_answers: 3,
+            stage: Stage::HandedOff,
+            language: Language::Ar,
+            ..EngineState::default()
+        };
+        let known = KnownFields { service: Some("Family visa".into()), ..KnownFields::default() };
+        let back = handed_off.handed_back(&known);
+        assert_eq!((back.stage, back.asked, back.unclear_answers), (Stage::Qualifying, None, 0));
+        assert_eq!(back.language, Language::Ar, "the customer's language is kept");
+        let complete = KnownFields {
+            name: Some("Ahmed Khan".into()),
+            nationality: Some("Pakistani".into()),
+            email_declined: true,
+            best_time_to_call: Some("after 5".into()),
+            ..known
+        };
+        assert_eq!(handed_off.handed_back(&complete).stage, Stage::Qualified);
+        let opted_out = EngineState { stage: Stage::OptedOut, ..EngineState::default() };
+        assert_eq!(opted_out.handed_back(&complete), opted_out, "an opt-out stays final");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use domain::conversation::{Stage, dedupe_key};
-use orchestrator_core::{BusinessProfile, ContactChange, Inbound, InboundKind, decide};
+use orchestrator_core::{BusinessProfile, ContactChange, Decision, Inbound, InboundKind, decide};
 use store::jobs::{ClaimedJob, Completer, Completion, JobResult, Jobs, NewNotification, NewReply, OptOut};
 use store::{Fenced, LeadStatus, NoticeKind, Retry, StoreError};
 use tracing::Instrument;
@@ -80,8 +80,13 @@ async fn commit_decision(
         .map(|m| Inbound { kind: InboundKind::from(&m.message_type), text: m.text_body.as_deref() })
         .collect();
     metrics::histogram!("turn_messages").record(turn.len() as f64);
-    let decision = tracing::info_span!("orchestrator.decide", request_id, messages = turn.len())
+    let mut decision = tracing::info_span!("orchestrator.decide", request_id, messages = turn.len())
         .in_scope(|| decide(&job.state, &turn, Utc::now(), profile));
+    if job.staff_holds && decision.contact.is_none() {
+        // Staff answer this conversation; only an opt-out (or opt-in) still takes effect.
+        tracing::info!("staff hold the conversation; the bot stays silent");
+        decision = Decision { state: job.state.clone(), reply: None, notices: Vec::new(), contact: None };
+    }
     tracing::info!(
         question_key = decision.reply.as_ref().map(|r| r.question_key.as_str()),
         notices = ?decision.notices.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>(),

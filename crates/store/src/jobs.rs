@@ -56,6 +56,8 @@ pub struct ClaimedJob {
     pub messages: Vec<TurnMessage>,
     /// Seconds from the head job's creation to this claim.
     pub waited_secs: f64,
+    /// A member of staff holds the conversation: the bot stays silent in it.
+    pub staff_holds: bool,
 }
 
 /// One inbound message of a claimed turn.
@@ -102,6 +104,8 @@ struct ClaimRow {
     provider_timestamp: Option<DateTime<Utc>>,
     #[diesel(sql_type = Double)]
     waited_secs: f64,
+    #[diesel(sql_type = Bool)]
+    staff_holds: bool,
 }
 
 impl ClaimedJob {
@@ -138,6 +142,7 @@ impl ClaimedJob {
                     conversation_version: row.conversation_version,
                     messages: vec![message],
                     waited_secs: row.waited_secs,
+                    staff_holds: row.staff_holds,
                 }),
             }
         }
@@ -203,7 +208,8 @@ WHERE j.id = t.id AND c.id = j.conversation_id AND m.id = j.inbound_message_id
 RETURNING j.id, j.conversation_id, j.inbound_message_id, j.inbound_provider_message_id, j.attempts,
           j.max_attempts, j.claim_token, j.request_id, j.traceparent, c.known_fields::text AS known_fields,
           c.engine_state::text AS engine_state, c.version AS conversation_version, m.message_type, m.text_body,
-          m.provider_timestamp, EXTRACT(EPOCH FROM now() - j.created_at)::float8 AS waited_secs";
+          m.provider_timestamp, EXTRACT(EPOCH FROM now() - j.created_at)::float8 AS waited_secs,
+          c.held_by IS NOT NULL AS staff_holds";
 
 /// When a conversation's queued messages form a turn that is due.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -525,7 +531,7 @@ pub async fn complete(
 }
 
 /// A state serialised for its `jsonb` column.
-fn json_text<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn json_text<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "{}".to_owned())
 }
 

@@ -4,10 +4,13 @@
 //! Callers get typed functions; no SQL lives outside this crate.
 
 pub mod connect;
+pub mod desk;
 mod error;
 pub mod group_commit;
+pub mod inbox;
 pub mod ingest;
 pub mod jobs;
+pub mod leads;
 pub mod lease;
 pub mod listen;
 pub mod maintenance;
@@ -19,6 +22,7 @@ mod prepared;
 pub mod quarantine;
 pub mod redrive;
 pub mod schema;
+pub mod staff;
 pub mod transcripts;
 pub mod vocab;
 
@@ -27,7 +31,7 @@ pub use diesel_async::AsyncPgConnection;
 pub use error::StoreError;
 pub use lease::{Fenced, Lease, Origin, Retry};
 pub use pool::{DbArgs, DbPool, PoolSettings, PooledConnection, build_pool, connection};
-pub use vocab::{JobStatus, LeadStatus, NoticeKind, SendStatus};
+pub use vocab::{JobStatus, LeadStatus, NoticeKind, SendStatus, StaffAction, StaffRole};
 
 /// The channel `webhook-ingest` notifies when it enqueues an `outbound_job`.
 pub const OUTBOUND_JOB_CHANNEL: &str = "outbound_job_queued";
@@ -38,7 +42,7 @@ pub const OUTBOUND_JOB_CHANNEL: &str = "outbound_job_queued";
 #[cfg(test)]
 mod every_statement_prepares {
     use crate::maintenance::WorkQueue;
-    use crate::{ingest, jobs, maintenance, outbound, quarantine, redrive};
+    use crate::{desk, inbox, ingest, jobs, leads, maintenance, outbound, quarantine, redrive, staff};
 
     const STATEMENTS: &[(&str, &str)] = &[
         ("ingest message by wa_id", ingest::INGEST_MESSAGE_BY_WA_ID_SQL),
@@ -73,6 +77,30 @@ mod every_statement_prepares {
         ("get quarantined item", quarantine::GET_SQL),
         ("mark redriven", quarantine::REDRIVEN_SQL),
         ("record a failed redrive", quarantine::REDRIVE_FAILED_SQL),
+        ("save a staff account", staff::SAVE_USER_SQL),
+        ("staff credentials", staff::CREDENTIALS_SQL),
+        ("staff accounts", staff::USERS_SQL),
+        ("disable a staff account", staff::SET_DISABLED_SQL),
+        ("login failures", staff::LOGIN_FAILURES_SQL),
+        ("record a login", staff::LOGIN_ATTEMPT_SQL),
+        ("start a session", staff::START_SESSION_SQL),
+        ("read a session", staff::SESSION_SQL),
+        ("end a session", staff::END_SESSION_SQL),
+        ("prune sessions", staff::PRUNE_SQL),
+        ("audit", staff::AUDIT_SQL),
+        ("audit trail", staff::AUDIT_TRAIL_SQL),
+        ("inbox page", inbox::INBOX_SQL),
+        ("inbox counts", inbox::COUNTS_SQL),
+        ("conversation desk", desk::DESK_SQL),
+        ("transcript", desk::TRANSCRIPT_SQL),
+        ("notes", desk::NOTES_SQL),
+        ("add a note", desk::ADD_NOTE_SQL),
+        ("mark a conversation read", desk::MARK_READ_SQL),
+        ("take over", desk::TAKE_OVER_SQL),
+        ("lock for hand back", desk::LOCK_FOR_HAND_BACK_SQL),
+        ("hand back", desk::HAND_BACK_SQL),
+        ("staff reply", desk::STAFF_REPLY_SQL),
+        ("qualified leads", leads::QUALIFIED_SQL),
     ];
 
     #[tokio::test(flavor = "multi_thread")]

@@ -165,6 +165,50 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// `staff_user.role`.
+    StaffRole as "staff role" {
+        /// Reads and answers conversations, notifications and leads.
+        Agent = "agent",
+        /// An agent who also runs operations and manages staff accounts.
+        Admin = "admin",
+    }
+}
+
+text_enum! {
+    /// `staff_audit.action`: what a member of staff did.
+    StaffAction as "staff action" {
+        /// Logged in.
+        LogIn = "log_in",
+        /// Logged out.
+        LogOut = "log_out",
+        /// Took a conversation over from the bot.
+        TakeOver = "take_over",
+        /// Gave a conversation back to the bot.
+        HandBack = "hand_back",
+        /// Queued a reply to the customer.
+        Reply = "reply",
+        /// Wrote a note for colleagues.
+        Note = "note",
+        /// Marked a notification read.
+        ReadNotification = "read_notification",
+        /// Snoozed a notification.
+        SnoozeNotification = "snooze_notification",
+        /// Queued a failed job again.
+        RequeueJob = "requeue_job",
+        /// Queued a failed or held reply again.
+        RequeueSend = "requeue_send",
+        /// Exported the qualified leads.
+        ExportLeads = "export_leads",
+        /// Created a staff account or changed its password or role.
+        SaveUser = "save_user",
+        /// Disabled a staff account (its sessions end).
+        DisableUser = "disable_user",
+        /// Enabled a staff account again.
+        EnableUser = "enable_user",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +227,8 @@ mod tests {
         round_trip(SendStatus::ALL, SendStatus::as_str);
         round_trip(LeadStatus::ALL, LeadStatus::as_str);
         round_trip(NoticeKind::ALL, NoticeKind::as_str);
+        round_trip(StaffRole::ALL, StaffRole::as_str);
+        round_trip(StaffAction::ALL, StaffAction::as_str);
         assert!("Failed".parse::<JobStatus>().is_err(), "spellings are exact");
     }
 
