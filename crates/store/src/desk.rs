@@ -352,6 +352,8 @@ pub struct StaffReply<'a> {
     pub template: Option<serde_json::Value>,
     /// The request that wrote it.
     pub request_id: Option<&'a str>,
+    /// Its trace, for the sender to continue.
+    pub traceparent: Option<&'a str>,
 }
 
 impl StaffReply<'_> {
@@ -395,8 +397,9 @@ pub(crate) const STAFF_REPLY_SQL: &str = "WITH conv AS (
 ), allowed AS (
     SELECT id FROM conv WHERE window_open OR $5::jsonb IS NOT NULL
 ), reply AS (
-    INSERT INTO outbound_message_log (conversation_id, dedupe_key, body, author_staff_id, template, request_id)
-    SELECT id, $3, $4, $2, $5::jsonb, $6 FROM allowed
+    INSERT INTO outbound_message_log
+        (conversation_id, dedupe_key, body, author_staff_id, template, request_id, traceparent)
+    SELECT id, $3, $4, $2, $5::jsonb, $6, $7 FROM allowed
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id, conversation_id
 ), held AS (
@@ -423,7 +426,8 @@ pub async fn reply(pool: &DbPool, reply: &StaffReply<'_>) -> Result<ReplyOutcome
         .bind::<Text, _>(reply.dedupe_key())
         .bind::<Text, _>(reply.body)
         .bind::<Nullable<Jsonb>, _>(reply.template.as_ref())
-        .bind::<Nullable<Text>, _>(reply.request_id);
+        .bind::<Nullable<Text>, _>(reply.request_id)
+        .bind::<Nullable<Text>, _>(reply.traceparent);
     let row: ReplyRow = Prepared(query).get_result(&mut *connection(pool).await?).await?;
     Ok(match row {
         ReplyRow { found: false, .. } => ReplyOutcome::NotFound,

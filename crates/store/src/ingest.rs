@@ -239,8 +239,11 @@ pub(crate) const INGEST_STATUS_SQL: &str = "WITH event_row AS (
                || ' for outbound message ' || id
     FROM applied WHERE $10::text = 'failed'
     ON CONFLICT (dedupe_key) DO NOTHING
+), wake_console AS (
+    SELECT pg_notify('message_status_changed', '') WHERE EXISTS (SELECT 1 FROM applied)
 )
-SELECT (SELECT id FROM event_row) AS event_id, (SELECT id FROM applied) AS outbound_id";
+SELECT (SELECT id FROM event_row) AS event_id, (SELECT id FROM applied) AS outbound_id,
+       (SELECT count(*) FROM wake_console) AS notified";
 
 /// Stores a webhook delivery. One item runs as one statement; several run in one
 /// transaction. Duplicates are no-ops reported in the outcome; an item Postgres refuses is

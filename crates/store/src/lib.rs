@@ -36,6 +36,9 @@ pub use vocab::{JobStatus, LeadStatus, NoticeKind, SendStatus, StaffAction, Staf
 /// The channel `webhook-ingest` notifies when it enqueues an `outbound_job`.
 pub const OUTBOUND_JOB_CHANNEL: &str = "outbound_job_queued";
 
+/// The channel notified when one of our messages is sent, delivered, read or fails.
+pub const MESSAGE_STATUS_CHANNEL: &str = "message_status_changed";
+
 /// Every SQL statement of the crate, prepared against a migrated database: a statement
 /// that names a column, table or function the migrations do not have fails here, not in
 /// production on its first call.

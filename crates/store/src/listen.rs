@@ -14,8 +14,14 @@ pub struct Listener {
 impl Listener {
     /// Connects and starts listening on `channel` (one of this crate's channel constants).
     pub async fn connect(database_url: &str, channel: &'static str) -> Result<Self, StoreError> {
+        Self::connect_all(database_url, &[channel]).await
+    }
+
+    /// Connects and listens on every channel of `channels`.
+    pub async fn connect_all(database_url: &str, channels: &[&'static str]) -> Result<Self, StoreError> {
         let mut conn = crate::connect::connect(database_url).await?;
-        conn.batch_execute(&format!("LISTEN {channel}")).await?;
+        let listen: String = channels.iter().map(|c| format!("LISTEN {c};")).collect();
+        conn.batch_execute(&listen).await?;
         Ok(Self { conn })
     }
 

@@ -237,8 +237,10 @@ pub(crate) const SENT_SQL: &str = "WITH updated AS (
     WHERE id = $1 AND (claim_token = $2 OR status = 'uncertain')
       AND NOT EXISTS (SELECT 1 FROM outbound_message_log other WHERE other.provider_message_id = $3 AND other.id <> $1)
     RETURNING id
+), wake_console AS (
+    SELECT pg_notify('message_status_changed', '') WHERE EXISTS (SELECT 1 FROM updated)
 )
-SELECT count(*) AS n FROM updated";
+SELECT count(*) AS n FROM updated, (SELECT count(*) FROM wake_console) AS notified";
 
 pub(crate) const RETRY_SQL: &str = "WITH updated AS (
     UPDATE outbound_message_log

@@ -236,19 +236,31 @@ async fn finish<Q: Queue>(
 /// (and once on every connect, for what was committed while not listening); reconnects
 /// with a growing pause. Returns when `stop` is cancelled.
 pub async fn listen(database_url: String, channel: &'static str, wake: Wake, stop: CancellationToken) {
+    listen_all(&database_url, &[channel], || wake.wake(), stop).await;
+}
+
+/// Keeps a LISTEN connection on every channel of `channels` and calls `notified` on every
+/// notification (and once on every connect); reconnects with a growing pause. Returns
+/// when `stop` is cancelled.
+pub async fn listen_all(
+    database_url: &str,
+    channels: &[&'static str],
+    mut notified: impl FnMut(),
+    stop: CancellationToken,
+) {
     let mut pause = Duration::from_millis(500);
     while !stop.is_cancelled() {
-        match Listener::connect(&database_url, channel).await {
+        match Listener::connect_all(database_url, channels).await {
             Ok(mut listener) => {
                 pause = Duration::from_millis(500);
-                wake.wake();
+                notified();
                 let mut wake_ups = std::pin::pin!(listener.wake_ups());
                 loop {
                     tokio::select! {
                         next = wake_ups.next() => match next {
-                            Some(Ok(())) => wake.wake(),
+                            Some(Ok(())) => notified(),
                             Some(Err(e)) => {
-                                tracing::warn!(error = %e, channel, "notification connection lost; reconnecting");
+                                tracing::warn!(error = %e, ?channels, "notification connection lost; reconnecting");
                                 break;
                             }
                             None => break,
@@ -257,7 +269,7 @@ pub async fn listen(database_url: String, channel: &'static str, wake: Wake, sto
                     }
                 }
             }
-            Err(e) => tracing::warn!(error = %e, channel, "cannot listen; polling meanwhile"),
+            Err(e) => tracing::warn!(error = %e, ?channels, "cannot listen; polling meanwhile"),
         }
         tokio::select! {
             () = tokio::time::sleep(pause) => {}

@@ -1,0 +1,39 @@
+//! `staff-console`: the web console where staff read conversations, take them over from
+//! the bot, reply on WhatsApp, hand them back, and work through notifications and leads.
+//!
+//! Server-rendered HTML ([`maud`], escaped by construction) with one small embedded
+//! script. Like every service it coordinates only through Postgres: staff replies are rows
+//! of `outbound_message_log` that outbound-sender sends in order with the bot's, exactly
+//! once per form; taking a conversation over sets `conversation.held_by`, which silences
+//! the bot; live updates come from LISTEN/NOTIFY.
+
+pub mod assets;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod pages;
+pub mod password;
+mod startup;
+pub mod users;
+
+use std::time::Duration;
+
+pub use config::{Cli, Command, CreateUserArgs, ServeConfig};
+pub use startup::Application;
+use store::DbPool;
+use worker::CancellationToken;
+
+/// What every handler shares.
+pub struct Console {
+    /// The database.
+    pub pool: DbPool,
+    /// How long a login lasts.
+    pub session_lifetime: Duration,
+    /// Whether `X-Forwarded-For` names the client.
+    pub trust_forwarded_for: bool,
+    /// Live updates for open pages.
+    pub activity: events::Activity,
+    /// Cancelled when the console stops (ends the event streams).
+    pub stop: CancellationToken,
+}
