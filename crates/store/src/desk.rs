@@ -375,6 +375,8 @@ pub enum ReplyOutcome {
     AlreadyQueued,
     /// The customer's 24-hour window is closed: only a template can be sent.
     WindowClosed,
+    /// The customer opted out: nothing may be sent to them (invariant 11).
+    OptedOut,
     /// There is no such conversation.
     NotFound,
 }
@@ -385,17 +387,20 @@ struct ReplyRow {
     found: bool,
     #[diesel(sql_type = Bool)]
     window_open: bool,
+    #[diesel(sql_type = Bool)]
+    opted_out: bool,
     #[diesel(sql_type = Nullable<BigInt>)]
     id: Option<i64>,
 }
 
-/// The reply is written only if the conversation exists and its window is open (or it is
-/// a template); writing it takes the conversation over, so the bot does not talk over staff.
+/// The reply is written only if the conversation exists, its customer has not opted out,
+/// and its window is open (or it is a template); writing it takes the conversation over, so the bot does not talk over staff.
 pub(crate) const STAFF_REPLY_SQL: &str = "WITH conv AS (
-    SELECT id, COALESCE(last_inbound_at > now() - interval '24 hours', false) AS window_open
-    FROM conversation WHERE id = $1 FOR UPDATE
+    SELECT c.id, COALESCE(c.last_inbound_at > now() - interval '24 hours', false) AS window_open,
+           k.opted_out_at IS NOT NULL AS opted_out
+    FROM conversation c JOIN contact k ON k.id = c.contact_id WHERE c.id = $1 FOR UPDATE OF c
 ), allowed AS (
-    SELECT id FROM conv WHERE window_open OR $5::jsonb IS NOT NULL
+    SELECT id FROM conv WHERE (window_open OR $5::jsonb IS NOT NULL) AND NOT opted_out
 ), reply AS (
     INSERT INTO outbound_message_log
         (conversation_id, dedupe_key, body, author_staff_id, template, request_id, traceparent)
@@ -415,6 +420,7 @@ pub(crate) const STAFF_REPLY_SQL: &str = "WITH conv AS (
     SELECT pg_notify('outbound_message_queued', '') WHERE EXISTS (SELECT 1 FROM reply)
 )
 SELECT EXISTS (SELECT 1 FROM conv) AS found, COALESCE((SELECT window_open FROM conv), false) AS window_open,
+       COALESCE((SELECT opted_out FROM conv), false) AS opted_out,
        (SELECT id FROM reply) AS id, (SELECT count(*) FROM wake_sender) AS notified";
 
 /// Queues a staff reply for the sender, after the conversation's earlier messages and
@@ -432,6 +438,7 @@ pub async fn reply(pool: &DbPool, reply: &StaffReply<'_>) -> Result<ReplyOutcome
     Ok(match row {
         ReplyRow { found: false, .. } => ReplyOutcome::NotFound,
         ReplyRow { id: Some(id), .. } => ReplyOutcome::Queued { id },
+        ReplyRow { opted_out: true, .. } => ReplyOutcome::OptedOut,
         ReplyRow { window_open: false, .. } if reply.template.is_none() => ReplyOutcome::WindowClosed,
         ReplyRow { .. } => ReplyOutcome::AlreadyQueued,
     })

@@ -156,6 +156,9 @@ pub async fn reply(
                 "the customer's 24-hour window has closed: only an approved template can be sent".into(),
             ));
         }
+        ReplyOutcome::OptedOut => {
+            return Err(PageError::BadRequest("the customer opted out: nothing can be sent to them".into()));
+        }
         ReplyOutcome::NotFound => return Err(PageError::NotFound),
     }
     Ok(redirect(&format!("/conversations/{id}")))
