@@ -2,7 +2,7 @@
 //! or a retry.
 
 use chrono::Utc;
-use domain::conversation::{Stage, dedupe_key};
+use domain::conversation::{ConversationState, EngineState, KnownFields, Stage, dedupe_key};
 use orchestrator_core::{BusinessProfile, ContactChange, Decision, Inbound, InboundKind, decide};
 use store::jobs::{ClaimedJob, Completer, Completion, JobResult, Jobs, NewNotification, NewReply, OptOut};
 use store::{Fenced, LeadStatus, NoticeKind, Retry, StoreError};
@@ -83,9 +83,8 @@ async fn commit_decision(
     let mut decision = tracing::info_span!("orchestrator.decide", request_id, messages = turn.len())
         .in_scope(|| decide(&job.state, &turn, Utc::now(), profile));
     if job.staff_holds && decision.contact.is_none() {
-        // Staff answer this conversation; only an opt-out (or opt-in) still takes effect.
         tracing::info!("staff hold the conversation; the bot stays silent");
-        decision = Decision { state: job.state.clone(), reply: None, notices: Vec::new(), contact: None };
+        decision = held_by_staff(&job.state, decision);
     }
     tracing::info!(
         question_key = decision.reply.as_ref().map(|r| r.question_key.as_str()),
@@ -138,6 +137,17 @@ async fn commit_decision(
         _ => {}
     }
     Ok(completion)
+}
+
+/// What a turn changes while staff hold the conversation: the bot sends nothing and raises
+/// nothing, but keeps what the customer told it (and their language), so that after the
+/// hand-back it asks only for what is still missing. An opt-out is not held back: the
+/// caller applies it as usual.
+fn held_by_staff(before: &ConversationState, decision: Decision) -> Decision {
+    let known =
+        KnownFields { first_greeting_sent_at: before.known.first_greeting_sent_at, ..decision.state.known };
+    let engine = EngineState { language: decision.state.engine.language, ..before.engine.clone() };
+    Decision { state: ConversationState { known, engine }, reply: None, notices: Vec::new(), contact: None }
 }
 
 /// The lead's status once the conversation has left qualification.

@@ -2,6 +2,7 @@
 //!
 //! - [`postgres`]: a throwaway Postgres cluster from the local server binaries (run as an
 //!   unprivileged user when the process is root), removed when the process ends;
+//! - [`console`]: a browser-like client of the staff console;
 //! - [`db`]: a fresh, migrated database per test;
 //! - [`service`]: start a service binary on port 0 and learn its address;
 //! - [`payloads`]: signed webhook bodies of every message and status type;
@@ -10,6 +11,7 @@
 //! - [`secrets`]: secrets stay out of `Debug` output and `--help`;
 //! - [`demo`]: a scripted customer conversation through a running stack.
 
+pub mod console;
 pub mod db;
 pub mod demo;
 pub mod payloads;
