@@ -1,7 +1,7 @@
 //! Types and rules of the WhatsApp pipeline that need no I/O: the Cloud API webhook
 //! envelope, the callback data that ties statuses to our sends, configuration secrets, JSON
 //! text made storable in `jsonb`,
-//! conversation state and the outbound text policy.
+//! conversation state, the outbound text policy and the approved message templates.
 //!
 //! This crate must never depend on diesel, actix or reqwest.
 
@@ -10,6 +10,7 @@ pub mod conversation;
 pub mod redact;
 pub mod secret;
 pub mod storable_json;
+pub mod template;
 pub mod text_policy;
 pub mod webhook;
 

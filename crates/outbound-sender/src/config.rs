@@ -1,11 +1,13 @@
 //! Command line and environment.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::RangedU64ValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use domain::Secret;
+use domain::template::{CatalogueError, TemplateCatalogue};
 use store::DbArgs;
 use store::migrations::MigrateArgs;
 use store::outbound::UncertainPolicy;
@@ -110,6 +112,33 @@ pub struct SenderConfig {
     /// Seconds to finish in-flight sends after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 25)]
     pub shutdown_timeout_secs: u64,
+    /// The approved message templates: a TOML file of `[[template]]` tables (name and
+    /// language as approved at Meta, body, parameter labels;
+    /// deploy/whatsapp-templates.example.toml). A queued template is sent only when listed
+    /// here. Without it, no template is.
+    #[arg(long, env = "WHATSAPP_TEMPLATES", value_name = "FILE")]
+    pub templates: Option<PathBuf>,
+}
+
+/// `WHATSAPP_TEMPLATES` names a file the sender cannot start with.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplatesError {
+    /// The file cannot be read.
+    #[error("WHATSAPP_TEMPLATES {}: cannot be read", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a valid catalogue.
+    #[error("WHATSAPP_TEMPLATES {}: not a valid template catalogue", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: CatalogueError,
+    },
 }
 
 impl SenderConfig {
@@ -121,6 +150,15 @@ impl SenderConfig {
     /// The HTTP timeout.
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout_secs)
+    }
+
+    /// The template catalogue, read from `WHATSAPP_TEMPLATES` (empty when unset).
+    pub fn templates(&self) -> Result<TemplateCatalogue, TemplatesError> {
+        let Some(path) = &self.templates else { return Ok(TemplateCatalogue::default()) };
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| TemplatesError::Read { path: path.clone(), source })?;
+        TemplateCatalogue::parse(&text)
+            .map_err(|source| TemplatesError::Invalid { path: path.clone(), source })
     }
 
     /// The lease of a claimed send: the HTTP call must end well inside it.

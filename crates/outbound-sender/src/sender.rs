@@ -1,10 +1,12 @@
 //! Sending one claimed reply, and ending it in exactly one fenced state.
 
+use std::future::Future;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use domain::callback::outbound_callback_data;
+use domain::template::{TemplateCatalogue, TemplateRefused, TemplateSend};
 use domain::text_policy::sanitize;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use store::outbound::{ClaimedSend, SendFailure, Sends, UncertainPolicy};
@@ -12,7 +14,7 @@ use store::{DbPool, Fenced, Retry, StoreError};
 use telemetry::metrics::Counter;
 use tracing::Instrument;
 use whatsapp::errors::Disposition;
-use whatsapp::graph::{GraphClient, Outcome, SendError, TextMessage};
+use whatsapp::graph::{GraphClient, Outcome, SendError, TemplateMessage, TextMessage};
 use worker::{Queue, RetryPolicy};
 
 /// The counters a sender exports from its start.
@@ -59,6 +61,8 @@ pub struct SendSettings {
     pub auth_pause: Duration,
     /// Sends per second per business number from this process.
     pub rate_per_second: u32,
+    /// The approved templates a queued template must be one of.
+    pub templates: TemplateCatalogue,
 }
 
 /// Sends queued replies.
@@ -111,6 +115,18 @@ impl Sender {
             let _ = self.sends.refuse_opted_out(send).await?;
             return Ok(());
         }
+        match &send.template {
+            Ok(None) => self.deliver_text(send, wa_id).await,
+            Ok(Some(template)) => self.deliver_template(send, wa_id, template).await,
+            Err(unreadable) => {
+                let text = format!("{unreadable}: not sent");
+                self.fail(send, &SendFailure { code: None, text: &text }).await
+            }
+        }
+    }
+
+    /// A free-form text: only inside the 24-hour window, and sanitized.
+    async fn deliver_text(&self, send: &ClaimedSend, wa_id: &str) -> Result<(), StoreError> {
         if !send.in_service_window {
             let failure = SendFailure {
                 code: Some(131047),
@@ -118,14 +134,11 @@ impl Sender {
             };
             return self.fail(send, &failure).await;
         }
-        let request_id = send.origin.request_id();
         let sanitized = sanitize(&send.body);
         if sanitized.blocked {
-            tracing::warn!(request_id, "Blocked service list");
+            tracing::warn!(request_id = send.origin.request_id(), "Blocked service list");
             metrics::counter!("outbound_service_lists_blocked_total").increment(1);
         }
-        self.limiter.until_key_ready(&send.phone_number_id).await;
-        tracing::info!(request_id, outbound_key = send.dedupe_key.as_str(), "Sending outbound");
         let callback = outbound_callback_data(send.id);
         let message = TextMessage {
             phone_number_id: &send.phone_number_id,
@@ -134,12 +147,47 @@ impl Sender {
             reply_to: send.reply_to_provider_message_id.as_deref(),
             callback_data: &callback,
         };
+        self.call(send, "text", self.client.send_text(&message)).await
+    }
+
+    /// An approved template: allowed whatever the window, when the catalogue lists it and
+    /// its parameters fit.
+    async fn deliver_template(
+        &self,
+        send: &ClaimedSend,
+        wa_id: &str,
+        template: &TemplateSend,
+    ) -> Result<(), StoreError> {
+        if let Err(refused) = self.settings.templates.render(template) {
+            let text = match &refused {
+                TemplateRefused::Unknown { .. } => format!("{refused} (WHATSAPP_TEMPLATES): not sent"),
+                TemplateRefused::Parameters { .. } => format!("{refused}: not sent"),
+            };
+            return self.fail(send, &SendFailure { code: None, text: &text }).await;
+        }
+        let callback = outbound_callback_data(send.id);
+        let message = TemplateMessage {
+            phone_number_id: &send.phone_number_id,
+            to: wa_id,
+            template,
+            callback_data: &callback,
+        };
+        self.call(send, "template", self.client.send_template(&message)).await
+    }
+
+    /// Makes the Graph API call `request` (not started yet) at the business number's pace,
+    /// and ends the send by its answer.
+    async fn call(
+        &self,
+        send: &ClaimedSend,
+        message_type: &'static str,
+        request: impl Future<Output = Result<String, SendError>>,
+    ) -> Result<(), StoreError> {
+        let request_id = send.origin.request_id();
+        self.limiter.until_key_ready(&send.phone_number_id).await;
+        tracing::info!(request_id, outbound_key = send.dedupe_key.as_str(), message_type, "Sending outbound");
         let started = Instant::now();
-        let result = self
-            .client
-            .send_text(&message)
-            .instrument(tracing::info_span!("provider.request", request_id))
-            .await;
+        let result = request.instrument(tracing::info_span!("provider.request", request_id)).await;
         metrics::histogram!("outbound_send_duration_seconds").record(started.elapsed().as_secs_f64());
         match result {
             Ok(wamid) => {

@@ -34,6 +34,8 @@ impl Application {
     pub async fn build(config: SenderConfig) -> anyhow::Result<Self> {
         config.access_token.check_usable("WHATSAPP_ACCESS_TOKEN")?;
         let retry = config.retry()?;
+        let templates = config.templates()?;
+        tracing::info!(templates = templates.len(), "template catalogue read");
         telemetry::metrics::register(crate::sender::COUNTERS);
         let pool =
             store::build_pool(config.db.database_url.expose(), &config.db.pool_settings("outbound-sender"))?;
@@ -53,6 +55,7 @@ impl Application {
             throttle_pause: Duration::from_secs(config.throttle_pause_secs),
             auth_pause: Duration::from_secs(config.auth_pause_secs),
             rate_per_second: config.rate_per_second,
+            templates,
         };
         let sender = Sender::new(pool.clone(), client, settings);
         let listener = TcpListener::bind(config.bind_addr)

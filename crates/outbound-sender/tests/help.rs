@@ -18,6 +18,7 @@ fn help_lists_every_option_with_its_environment_variable() {
         "SEND_UNCERTAIN_POLICY",
         "SEND_RATE_PER_SECOND",
         "SEND_AUTH_PAUSE_SECS",
+        "WHATSAPP_TEMPLATES",
         "LOG_FORMAT",
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "RUST_LOG",

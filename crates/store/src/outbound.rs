@@ -6,14 +6,19 @@
 //! and is never blindly repeated (invariant 6): a status webhook echoing its id settles it,
 //! and only after a window without one is it sent again (or held for staff).
 
+mod stored_template;
+
 use std::time::Duration;
 
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Bool, Double, Int4, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Bool, Double, Int4, Jsonb, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 
 use domain::conversation::QuestionKey;
+use domain::template::TemplateSend;
 
+use self::stored_template::TemplateColumn;
+pub use self::stored_template::UnreadableTemplate;
 use crate::lease::{Fenced, Lease, Origin, Retry};
 use crate::prepared::Prepared;
 use crate::vocab::SendStatus;
@@ -31,9 +36,13 @@ pub struct ClaimedSend {
     /// The dedupe key.
     #[diesel(sql_type = Text)]
     pub dedupe_key: String,
-    /// The text.
+    /// The text; for a template, the preview the transcript shows (the template is sent).
     #[diesel(sql_type = Text)]
     pub body: String,
+    /// The approved template to send instead of `body` as a free-form text (`None`: a
+    /// text); unreadable when the column holds JSON of another shape.
+    #[diesel(sql_type = Nullable<Jsonb>, deserialize_as = TemplateColumn)]
+    pub template: Result<Option<TemplateSend>, UnreadableTemplate>,
     /// The inbound message answered.
     #[diesel(sql_type = Nullable<Text>)]
     pub reply_to_provider_message_id: Option<String>,
@@ -80,7 +89,7 @@ SET status = 'sending', attempts = o.attempts + 1, claim_token = gen_random_uuid
     sending_at = clock_timestamp(), updated_at = now()
 FROM due, conversation c, contact k
 WHERE o.id = due.id AND c.id = o.conversation_id AND k.id = c.contact_id
-RETURNING o.id, o.conversation_id, o.dedupe_key, o.body, o.reply_to_provider_message_id, o.attempts,
+RETURNING o.id, o.conversation_id, o.dedupe_key, o.body, o.template, o.reply_to_provider_message_id, o.attempts,
           o.max_attempts, o.claim_token, o.request_id, o.traceparent, c.phone_number_id, k.wa_id,
           COALESCE(c.last_inbound_at > now() - interval '24 hours', false) AS in_service_window,
           (k.opted_out_at IS NOT NULL AND o.question_key IS DISTINCT FROM $3) AS opted_out,

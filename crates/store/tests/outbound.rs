@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
+use domain::template::TemplateSend;
 use store::ingest::{InboundRecord, IngestBatch};
-use store::outbound::{ClaimedSend, SendFailure, Sends, UncertainPolicy};
+use store::outbound::{ClaimedSend, SendFailure, Sends, UncertainPolicy, UnreadableTemplate};
 use store::{Fenced, Retry};
 use testkit::TestDb;
 use testkit::sql;
@@ -186,4 +187,44 @@ async fn another_sender_holding_the_row_fences_every_transition_of_the_first() {
     assert_eq!(status_of(&db, first.id).await, "sending", "the second sender's claim is untouched");
     assert_eq!(sends.record_sent(&second, "wamid.second").await.expect("sent"), Fenced::Applied(()));
     assert_eq!(status_of(&db, first.id).await, "sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claim_carries_the_rows_template_parsed_or_unreadable() {
+    let db = TestDb::new().await;
+    let customer = "971500000707";
+    let conversation = conversation_with_replies(&db, customer, &["a text", "Hello Omar", "?", "??"]).await;
+    for (n, json) in [
+        (1, r#"{"name": "follow_up_en", "language": "en", "parameters": ["Omar"]}"#),
+        (2, r#"{"name": "follow_up_en", "language": "en-US", "parameters": ["Omar"]}"#),
+        (3, r#""follow_up_en""#),
+    ] {
+        let key = format!("{conversation}:{customer}:{n}");
+        sql::execute(
+            db.url(),
+            &format!("UPDATE outbound_message_log SET template = '{json}' WHERE dedupe_key = '{key}'"),
+        )
+        .await;
+    }
+    let sends = Sends::new(db.pool());
+
+    let text = claim_one(&sends, LEASE).await;
+    assert_eq!((text.body.as_str(), &text.template), ("a text", &Ok(None)));
+    assert!(sends.record_sent(&text, "wamid.out.text").await.expect("sent").is_applied());
+
+    let template = claim_one(&sends, LEASE).await;
+    let expected = TemplateSend {
+        name: "follow_up_en".to_owned(),
+        language: "en".parse().expect("code"),
+        parameters: vec!["Omar".to_owned()],
+    };
+    assert_eq!(template.template, Ok(Some(expected)));
+    assert_eq!(template.body, "Hello Omar", "the preview travels with it");
+    assert!(sends.record_sent(&template, "wamid.out.template").await.expect("sent").is_applied());
+
+    for (n, wamid) in [(2, "wamid.out.bad.1"), (3, "wamid.out.bad.2")] {
+        let unreadable = claim_one(&sends, LEASE).await;
+        assert_eq!(unreadable.template, Err(UnreadableTemplate), "row {n}: loading the claim did not fail");
+        assert!(sends.record_sent(&unreadable, wamid).await.expect("sent").is_applied());
+    }
 }

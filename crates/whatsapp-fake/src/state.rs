@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use domain::template::TemplateSend;
 use serde::Serialize;
 
 use crate::config::Faults;
@@ -17,8 +18,11 @@ pub struct RecordedSend {
     pub phone_number_id: String,
     /// The recipient as sent (`+` and digits).
     pub to: String,
-    /// The text.
+    /// The text (empty for a template send).
     pub body: String,
+    /// The template of a template send: name, language and body parameters.
+    #[serde(default)]
+    pub template: Option<TemplateSend>,
     /// `context.message_id`, the inbound message answered.
     pub reply_to: Option<String>,
     /// `biz_opaque_callback_data`.

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use clap::Parser;
 use domain::Secret;
+use domain::template::TemplateSend;
 use serde_json::{Value, json};
 use whatsapp::errors::Disposition;
-use whatsapp::graph::{GraphClient, Outcome, SendError, TextMessage};
+use whatsapp::graph::{GraphClient, Outcome, SendError, TemplateMessage, TextMessage};
 use whatsapp_fake::{Cli, Fake, RecordedSend};
 
 async fn start(args: &[&str]) -> String {
@@ -59,6 +60,84 @@ async fn accepted_sends_get_a_wamid_and_are_recorded() {
     );
     assert_eq!(send.reply_to.as_deref(), Some("wamid.INBOUND"));
     assert_eq!(send.callback_data.as_deref(), Some("outbound:7"));
+    assert_eq!(send.template, None, "a text is not a template");
+}
+
+fn template(parameters: &[&str]) -> TemplateSend {
+    TemplateSend {
+        name: "follow_up_ar".to_owned(),
+        language: "ar".parse().expect("code"),
+        parameters: parameters.iter().map(|p| (*p).to_owned()).collect(),
+    }
+}
+
+async fn send_template(base: &str, template: &TemplateSend) -> Result<String, SendError> {
+    let message = TemplateMessage {
+        phone_number_id: "106540352242922",
+        to: "971500000001",
+        template,
+        callback_data: "outbound:9",
+    };
+    client(base, "fake-access-token").send_template(&message).await
+}
+
+#[tokio::test]
+async fn template_sends_are_recorded_with_name_language_and_parameters() {
+    let base = start(&[]).await;
+    let sent = template(&["فاطمة", "تأشيرة عائلية"]);
+    let wamid = send_template(&base, &sent).await.expect("sent");
+    let recorded = sends(&base).await;
+    assert_eq!(recorded.len(), 1);
+    let send = &recorded[0];
+    assert_eq!(send.wamid, wamid);
+    assert_eq!(send.template.as_ref(), Some(&sent));
+    assert_eq!((send.body.as_str(), send.reply_to.as_deref()), ("", None), "a template quotes nothing");
+    assert_eq!(send.callback_data.as_deref(), Some("outbound:9"));
+
+    // What GET /_fake/sends lists for it, as tests of the whole stack read it.
+    let listed: Vec<Value> =
+        reqwest::get(format!("{base}/_fake/sends")).await.expect("sent").json().await.expect("json");
+    assert_eq!(
+        listed[0]["template"],
+        json!({"name": "follow_up_ar", "language": "ar", "parameters": ["فاطمة", "تأشيرة عائلية"]})
+    );
+}
+
+#[tokio::test]
+async fn template_parameters_meta_refuses_are_refused_with_132018() {
+    let base = start(&[]).await;
+    for bad in ["two\nlines", "a\ttab", "five     spaces"] {
+        let refused = send_template(&base, &template(&["Fatima", bad])).await.expect_err("refused");
+        assert!(matches!(refused, SendError::Api { code: 132018, status: 400, .. }), "{bad:?}: {refused:?}");
+        assert_eq!(refused.outcome(), Outcome::Failed(Disposition::Permanent));
+    }
+    let raw = |template: Value| {
+        reqwest::Client::new()
+            .post(format!("{base}/v25.0/106540352242922/messages"))
+            .bearer_auth("fake-access-token")
+            .json(&json!({
+                "messaging_product": "whatsapp",
+                "to": "+971500000001",
+                "type": "template",
+                "template": template,
+            }))
+            .send()
+    };
+    for template in [
+        json!({"language": {"code": "en"}}),
+        json!({"name": "follow_up_en", "language": {"code": "en-US"}}),
+        json!({
+            "name": "follow_up_en",
+            "language": {"code": "en"},
+            "components": [{"type": "header", "parameters": []}],
+        }),
+    ] {
+        let answer = raw(template.clone()).await.expect("sent");
+        assert_eq!(answer.status(), 400, "{template}");
+        let error: Value = answer.json().await.expect("json");
+        assert_eq!(error["error"]["code"], 100, "{template}");
+    }
+    assert!(sends(&base).await.is_empty(), "nothing refused is recorded");
 }
 
 #[tokio::test]

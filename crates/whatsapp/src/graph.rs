@@ -1,10 +1,12 @@
-//! The Graph API client: `POST {base}/{version}/{phone_number_id}/messages`.
+//! The Graph API client: `POST {base}/{version}/{phone_number_id}/messages`, for texts and
+//! approved templates.
 
 use std::time::Duration;
 
 use domain::Secret;
+use domain::template::TemplateSend;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::errors;
 
@@ -19,6 +21,19 @@ pub struct TextMessage<'a> {
     pub body: &'a str,
     /// The inbound message this answers, shown as a quoted reply.
     pub reply_to: Option<&'a str>,
+    /// Echoed back in status webhooks (`biz_opaque_callback_data`).
+    pub callback_data: &'a str,
+}
+
+/// An approved template to send: allowed outside the 24-hour customer-service window too.
+#[derive(Debug, Clone)]
+pub struct TemplateMessage<'a> {
+    /// The business number's Graph API id.
+    pub phone_number_id: &'a str,
+    /// The customer's WhatsApp id (digits, with or without `+`).
+    pub to: &'a str,
+    /// The template, its language and its body parameters.
+    pub template: &'a TemplateSend,
     /// Echoed back in status webhooks (`biz_opaque_callback_data`).
     pub callback_data: &'a str,
 }
@@ -169,21 +184,19 @@ impl GraphClient {
 
     /// Sends a text and returns the wamid Meta assigned.
     pub async fn send_text(&self, message: &TextMessage<'_>) -> Result<String, SendError> {
-        let url = self.messages_url(message.phone_number_id);
-        let to = if message.to.starts_with('+') { message.to.to_owned() } else { format!("+{}", message.to) };
-        let mut body = json!({
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": to,
-            "type": "text",
-            "biz_opaque_callback_data": message.callback_data,
-            "text": { "preview_url": false, "body": message.body },
-        });
-        if let Some(reply_to) = message.reply_to {
-            body["context"] = json!({ "message_id": reply_to });
-        }
+        self.post(message.phone_number_id, &text_request(message)).await
+    }
+
+    /// Sends an approved template and returns the wamid Meta assigned.
+    pub async fn send_template(&self, message: &TemplateMessage<'_>) -> Result<String, SendError> {
+        self.post(message.phone_number_id, &template_request(message)).await
+    }
+
+    /// POSTs one message request and reads Meta's answer.
+    async fn post(&self, phone_number_id: &str, body: &Value) -> Result<String, SendError> {
+        let url = self.messages_url(phone_number_id);
         let response =
-            self.http.post(&url).bearer_auth(self.token.expose()).json(&body).send().await.map_err(|e| {
+            self.http.post(&url).bearer_auth(self.token.expose()).json(body).send().await.map_err(|e| {
                 if e.is_connect() {
                     SendError::NotSent(e.to_string())
                 } else {
@@ -206,6 +219,50 @@ impl GraphClient {
         }
         Err(error_answer(&bytes, status, retry_after))
     }
+}
+
+/// The recipient as the Graph API takes it: `+` and digits.
+fn recipient(to: &str) -> String {
+    if to.starts_with('+') { to.to_owned() } else { format!("+{to}") }
+}
+
+/// The request body of a text: quoting the message it answers, when there is one.
+fn text_request(message: &TextMessage<'_>) -> Value {
+    let mut body = json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": recipient(message.to),
+        "type": "text",
+        "biz_opaque_callback_data": message.callback_data,
+        "text": { "preview_url": false, "body": message.body },
+    });
+    if let Some(reply_to) = message.reply_to {
+        body["context"] = json!({ "message_id": reply_to });
+    }
+    body
+}
+
+/// The request body of a template: its body parameters as text parameters, in order (no
+/// `components` for a template without parameters); never quoting a message.
+fn template_request(message: &TemplateMessage<'_>) -> Value {
+    let template = message.template;
+    let mut content = json!({
+        "name": template.name,
+        "language": { "code": template.language.as_str() },
+    });
+    if !template.parameters.is_empty() {
+        let parameters: Vec<Value> =
+            template.parameters.iter().map(|text| json!({ "type": "text", "text": text })).collect();
+        content["components"] = json!([{ "type": "body", "parameters": parameters }]);
+    }
+    json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": recipient(message.to),
+        "type": "template",
+        "biz_opaque_callback_data": message.callback_data,
+        "template": content,
+    })
 }
 
 /// The error of a non-2xx answer: Meta's envelope when the body is one.
@@ -258,6 +315,58 @@ mod tests {
         );
         assert_eq!(client.messages_url(".."), "https://graph.example/v25.0/%2E%2E/messages");
         assert_eq!(client.messages_url("1#frag"), "https://graph.example/v25.0/1%23frag/messages");
+    }
+
+    #[test]
+    fn a_template_request_carries_name_language_and_body_parameters_in_order() {
+        let template = TemplateSend {
+            name: "follow_up_en".to_owned(),
+            language: "en".parse().expect("code"),
+            parameters: vec!["Fatima".to_owned(), "family visa".to_owned()],
+        };
+        let message = TemplateMessage {
+            phone_number_id: "106540352242922",
+            to: "971500000001",
+            template: &template,
+            callback_data: "outbound:7",
+        };
+        assert_eq!(
+            template_request(&message),
+            json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": "+971500000001",
+                "type": "template",
+                "biz_opaque_callback_data": "outbound:7",
+                "template": {
+                    "name": "follow_up_en",
+                    "language": {"code": "en"},
+                    "components": [{"type": "body", "parameters": [
+                        {"type": "text", "text": "Fatima"},
+                        {"type": "text", "text": "family visa"},
+                    ]}],
+                },
+            })
+        );
+        let bare = TemplateSend { parameters: Vec::new(), ..template.clone() };
+        let request = template_request(&TemplateMessage { template: &bare, ..message });
+        assert!(request["template"].get("components").is_none(), "{request}");
+    }
+
+    #[test]
+    fn a_text_request_quotes_the_message_it_answers() {
+        let message = TextMessage {
+            phone_number_id: "1",
+            to: "+971500000001",
+            body: "Hi",
+            reply_to: Some("wamid.IN"),
+            callback_data: "outbound:8",
+        };
+        let request = text_request(&message);
+        assert_eq!(request["to"], "+971500000001");
+        assert_eq!(request["context"], json!({"message_id": "wamid.IN"}));
+        assert_eq!(request["text"], json!({"preview_url": false, "body": "Hi"}));
+        assert!(text_request(&TextMessage { reply_to: None, ..message }).get("context").is_none());
     }
 
     #[test]

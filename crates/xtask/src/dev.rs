@@ -77,11 +77,14 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         .context("starting whatsapp-fake")?;
     let sender_bind = format!("127.0.0.1:{}", args.sender_port);
     let fake_url = fake.url("");
+    let templates = workspace::root().join("deploy/whatsapp-templates.example.toml");
+    let templates = templates.to_string_lossy();
     let sender_env = [
         ("DATABASE_URL", database_url.as_str()),
         ("BIND_ADDR", sender_bind.as_str()),
         ("WHATSAPP_API_BASE_URL", fake_url.as_str()),
         ("WHATSAPP_ACCESS_TOKEN", DEV_ACCESS_TOKEN),
+        ("WHATSAPP_TEMPLATES", &templates),
     ];
     let mut sender =
         ChildService::start_echoing(&bin.join("outbound-sender"), &["serve"], &sender_env, "sender")
