@@ -7,11 +7,12 @@ use std::time::Duration;
 use clap::builder::RangedU64ValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use domain::Secret;
-use domain::template::{CatalogueError, TemplateCatalogue};
+use domain::template::TemplateCatalogue;
 use store::DbArgs;
 use store::migrations::MigrateArgs;
 use store::outbound::UncertainPolicy;
 use telemetry::TelemetryArgs;
+use whatsapp::templates::TemplatesError;
 use worker::{RetryCapBelowBase, RetryPolicy};
 
 /// Sends queued replies to the WhatsApp Cloud API, exactly once and in order.
@@ -120,27 +121,6 @@ pub struct SenderConfig {
     pub templates: Option<PathBuf>,
 }
 
-/// `WHATSAPP_TEMPLATES` names a file the sender cannot start with.
-#[derive(Debug, thiserror::Error)]
-pub enum TemplatesError {
-    /// The file cannot be read.
-    #[error("WHATSAPP_TEMPLATES {}: cannot be read", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not a valid catalogue.
-    #[error("WHATSAPP_TEMPLATES {}: not a valid template catalogue", path.display())]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        source: CatalogueError,
-    },
-}
-
 impl SenderConfig {
     /// The retry delays; clap's ranges check each option, this how they relate.
     pub fn retry(&self) -> Result<RetryPolicy, RetryCapBelowBase> {
@@ -154,11 +134,7 @@ impl SenderConfig {
 
     /// The template catalogue, read from `WHATSAPP_TEMPLATES` (empty when unset).
     pub fn templates(&self) -> Result<TemplateCatalogue, TemplatesError> {
-        let Some(path) = &self.templates else { return Ok(TemplateCatalogue::default()) };
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| TemplatesError::Read { path: path.clone(), source })?;
-        TemplateCatalogue::parse(&text)
-            .map_err(|source| TemplatesError::Invalid { path: path.clone(), source })
+        whatsapp::templates::read_catalogue(self.templates.as_deref())
     }
 
     /// The lease of a claimed send: the HTTP call must end well inside it.

@@ -1,6 +1,7 @@
 //! Command line and environment.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -51,6 +52,11 @@ pub struct ServeConfig {
     /// such as the Kubernetes ingress); otherwise the peer address counts for login limits.
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
+    /// The approved message templates staff may send outside the 24-hour window: the same
+    /// TOML file outbound-sender reads (deploy/whatsapp-templates.example.toml). Without
+    /// it, nothing can be sent once a window has closed.
+    #[arg(long, env = "WHATSAPP_TEMPLATES", value_name = "FILE")]
+    pub templates: Option<PathBuf>,
     /// Seconds in-flight requests get to finish after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 10)]
     pub shutdown_timeout_secs: u64,

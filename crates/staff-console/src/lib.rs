@@ -20,6 +20,7 @@ pub mod users;
 use std::time::Duration;
 
 pub use config::{Cli, Command, CreateUserArgs, ServeConfig};
+use domain::template::TemplateCatalogue;
 pub use startup::Application;
 use store::DbPool;
 use worker::CancellationToken;
@@ -32,6 +33,8 @@ pub struct Console {
     pub session_lifetime: Duration,
     /// Whether `X-Forwarded-For` names the client.
     pub trust_forwarded_for: bool,
+    /// The approved templates, for replies outside the 24-hour window.
+    pub templates: TemplateCatalogue,
     /// Live updates for open pages.
     pub activity: events::Activity,
     /// Cancelled when the console stops (ends the event streams).

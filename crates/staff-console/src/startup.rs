@@ -28,6 +28,7 @@ pub struct Application {
 impl Application {
     /// Checks the database is not behind this binary's migrations and binds the listener.
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
+        let templates = whatsapp::templates::read_catalogue(config.templates.as_deref())?;
         let pool =
             store::build_pool(config.db.database_url.expose(), &config.db.pool_settings("staff-console"))?;
         store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;
@@ -38,6 +39,7 @@ impl Application {
             pool: pool.clone(),
             session_lifetime: config.session_lifetime(),
             trust_forwarded_for: config.trust_forwarded_for,
+            templates,
             activity: events::Activity::default(),
             stop: CancellationToken::new(),
         });
@@ -109,6 +111,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/conversations/{id}/take-over", web::post().to(conversation::take_over))
         .route("/conversations/{id}/hand-back", web::post().to(conversation::hand_back))
         .route("/conversations/{id}/reply", web::post().to(conversation::reply))
+        .route("/conversations/{id}/template", web::post().to(conversation::send_template))
         .route("/conversations/{id}/notes", web::post().to(conversation::add_note))
         .route("/notifications", web::get().to(notifications::page))
         .route("/notifications/{id}/read", web::post().to(notifications::mark_read))

@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Bool, Int4, Jsonb, Nullable, Text, Timestamptz};
 
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::conversation::{EngineState, KnownFields, Stage};
+use domain::template::TemplateSend;
 
 use crate::jobs::json_text;
 use crate::prepared::Prepared;
@@ -347,9 +348,9 @@ pub struct StaffReply<'a> {
     pub form_token: uuid::Uuid,
     /// The exact text the customer reads.
     pub body: &'a str,
-    /// The approved template to send it as (`{"name", "language", "parameters"}`), needed
-    /// outside the 24-hour window.
-    pub template: Option<serde_json::Value>,
+    /// The approved template to send it as, needed outside the 24-hour window (`body` is
+    /// then its preview).
+    pub template: Option<&'a TemplateSend>,
     /// The request that wrote it.
     pub request_id: Option<&'a str>,
     /// Its trace, for the sender to continue.
@@ -431,7 +432,7 @@ pub async fn reply(pool: &DbPool, reply: &StaffReply<'_>) -> Result<ReplyOutcome
         .bind::<BigInt, _>(reply.author)
         .bind::<Text, _>(reply.dedupe_key())
         .bind::<Text, _>(reply.body)
-        .bind::<Nullable<Jsonb>, _>(reply.template.as_ref())
+        .bind::<Nullable<Jsonb>, _>(reply.template.map(serde_json::to_value).transpose().unwrap_or_default())
         .bind::<Nullable<Text>, _>(reply.request_id)
         .bind::<Nullable<Text>, _>(reply.traceparent);
     let row: ReplyRow = Prepared(query).get_result(&mut *connection(pool).await?).await?;

@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use chrono::{Duration, Utc};
+use domain::template::{LanguageCode, TemplateCatalogue, TemplateSend};
 use maud::{Markup, html};
 use serde::Deserialize;
 use store::desk::{Author, Desk, Entry, HandBack, ReplyOutcome, StaffReply};
@@ -42,7 +43,7 @@ pub async fn page(
                 div #transcript.transcript data-live=(format!("/conversations/{id}/transcript")) data-scroll="end" {
                     (transcript_markup(&transcript))
                 }
-                (reply_form(&staff, &desk))
+                (reply_form(&staff, &desk, &console.templates))
             }
             aside.details {
                 (details(&desk))
@@ -129,17 +130,37 @@ pub async fn reply(
     if body.chars().count() > MAX_REPLY_CHARS {
         return Err(PageError::BadRequest(format!("a reply has at most {MAX_REPLY_CHARS} characters")));
     }
+    let reply = Outgoing { conversation: id, form_token, body, template: None };
+    queue(&console, &staff, &request_id, reply).await
+}
+
+/// A reply about to be queued.
+struct Outgoing<'a> {
+    conversation: i64,
+    form_token: uuid::Uuid,
+    body: &'a str,
+    template: Option<&'a TemplateSend>,
+}
+
+/// Queues a staff reply (once per form) and goes back to the conversation.
+async fn queue(
+    console: &Console,
+    staff: &Staff,
+    request_id: &RequestId,
+    reply: Outgoing<'_>,
+) -> Result<HttpResponse, PageError> {
     let traceparent = telemetry::propagation::current_traceparent();
-    let reply = StaffReply {
+    let id = reply.conversation;
+    let row = StaffReply {
         author: staff.id(),
         conversation: id,
-        form_token,
-        body,
-        template: None,
+        form_token: reply.form_token,
+        body: reply.body,
+        template: reply.template,
         request_id: Some(request_id.as_str()),
         traceparent: traceparent.as_deref(),
     };
-    match store::desk::reply(&console.pool, &reply).await? {
+    match store::desk::reply(&console.pool, &row).await? {
         ReplyOutcome::Queued { id: outbound_id } => {
             tracing::info!(
                 conversation_id = id,
@@ -162,6 +183,39 @@ pub async fn reply(
         ReplyOutcome::NotFound => return Err(PageError::NotFound),
     }
     Ok(redirect(&format!("/conversations/{id}")))
+}
+
+/// `POST /conversations/{id}/template`: an approved template, with its parameters `p1`…`pN`.
+pub async fn send_template(
+    request_id: RequestId,
+    console: web::Data<Console>,
+    id: web::Path<i64>,
+    form: CsrfForm<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let CsrfForm { staff, form } = form;
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned());
+    let form_token = field("form_token")
+        .and_then(|t| uuid::Uuid::parse_str(&t).ok())
+        .ok_or_else(|| PageError::BadRequest("the form has no valid token; reload the page".into()))?;
+    let language: LanguageCode = field("language")
+        .unwrap_or_default()
+        .parse()
+        .map_err(|_| PageError::BadRequest("choose one of the approved templates".into()))?;
+    let name = field("template").unwrap_or_default();
+    let template = console
+        .templates
+        .get(&name, &language)
+        .ok_or_else(|| PageError::BadRequest("that template is not approved for this number".into()))?;
+    let values: Vec<String> =
+        (1..=template.parameters().len()).map(|n| field(&format!("p{n}")).unwrap_or_default()).collect();
+    let filled = template.fill(values).map_err(|e| PageError::BadRequest(e.to_string()))?;
+    let reply = Outgoing {
+        conversation: id.into_inner(),
+        form_token,
+        body: &filled.body,
+        template: Some(&filled.send),
+    };
+    queue(&console, &staff, &request_id, reply).await
 }
 
 /// The note form's fields.
@@ -277,7 +331,7 @@ pub fn transcript_markup(entries: &[Entry]) -> Markup {
     }
 }
 
-fn reply_form(staff: &Staff, desk: &Desk) -> Markup {
+fn reply_form(staff: &Staff, desk: &Desk, templates: &TemplateCatalogue) -> Markup {
     let open = window_left(desk).is_some();
     html! {
         @if desk.opted_out_at.is_some() {
@@ -295,6 +349,23 @@ fn reply_form(staff: &Staff, desk: &Desk) -> Markup {
             }
         } @else {
             p.notice { "The 24-hour window has closed: only an approved template can be sent." }
+            @if templates.is_empty() {
+                p.hint { "No templates are configured (WHATSAPP_TEMPLATES)." }
+            }
+            @for template in templates {
+                form.template method="post" action=(format!("/conversations/{}/template", desk.id)) data-once {
+                    (csrf_field(staff))
+                    input type="hidden" name="form_token" value=(uuid::Uuid::new_v4());
+                    input type="hidden" name="template" value=(template.name());
+                    input type="hidden" name="language" value=(template.language().as_str());
+                    p.template-name { (template.name()) " (" (template.language().as_str()) ")" }
+                    p.preview dir="auto" { (template.body()) }
+                    @for (n, label) in template.parameters().iter().enumerate() {
+                        label { (label) input type="text" name=(format!("p{}", n + 1)) required dir="auto"; }
+                    }
+                    button.primary type="submit" { "Send template" }
+                }
+            }
         }
     }
 }

@@ -43,7 +43,7 @@ async fn outside_the_window_free_text_is_refused() {
     let mut agent = console.agent("sara@example.com").await;
     let page = agent.get(&format!("/conversations/{conversation}")).await;
     assert!(page.body.contains("window has closed"), "{}", page.body);
-    assert!(!page.body.contains("name=\"form_token\""), "no free-text form outside the window");
+    assert!(!page.body.contains("id=\"reply-body\""), "no free-text form outside the window");
     let refused = agent
         .post(
             &format!("/conversations/{conversation}/reply"),
@@ -52,6 +52,55 @@ async fn outside_the_window_free_text_is_refused() {
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert_eq!(console.count("SELECT count(*) AS n FROM outbound_message_log").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outside_the_window_an_approved_template_is_queued_once_with_its_parameters() {
+    let console = Console::start().await;
+    let conversation = console.customer_says("971500000015", None, "hi").await;
+    console
+        .execute(&format!(
+            "UPDATE conversation SET last_inbound_at = now() - interval '3 days' WHERE id = {conversation}"
+        ))
+        .await;
+    let mut agent = console.agent("sara@example.com").await;
+    let page = agent.get(&format!("/conversations/{conversation}")).await;
+    assert!(
+        page.body.contains("follow_up_en") && page.body.contains("follow_up_ar"),
+        "the catalogue is offered"
+    );
+    let token = uuid::Uuid::new_v4().to_string();
+    let path = format!("/conversations/{conversation}/template");
+    let fields = [
+        ("form_token", token.as_str()),
+        ("template", "follow_up_en"),
+        ("language", "en"),
+        ("p1", "Fatima"),
+        ("p2", "family visa"),
+    ];
+    for _ in 0..2 {
+        assert_eq!(agent.post(&path, &fields).await.status, StatusCode::SEE_OTHER);
+    }
+    let rows = console.strings("SELECT body || '|' || template::text AS s FROM outbound_message_log").await;
+    assert_eq!(
+        rows,
+        [
+            "Hello Fatima, this is Al Ain Business Center following up on your family visa enquiry. Reply to this message to continue.|{\"name\": \"follow_up_en\", \"language\": \"en\", \"parameters\": [\"Fatima\", \"family visa\"]}"
+        ]
+    );
+    let unknown = [("form_token", token.as_str()), ("template", "made_up"), ("language", "en")];
+    assert_eq!(agent.post(&path, &unknown).await.status, StatusCode::BAD_REQUEST);
+    let fresh = uuid::Uuid::new_v4().to_string();
+    let bad = [
+        ("form_token", fresh.as_str()),
+        ("template", "follow_up_en"),
+        ("language", "en"),
+        ("p1", "Fatima\nX"),
+        ("p2", "visa"),
+    ];
+    let refused = agent.post(&path, &bad).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "Meta refuses line breaks in parameters");
+    assert_eq!(console.count("SELECT count(*) AS n FROM outbound_message_log").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -42,6 +42,9 @@ impl Console {
             bind_addr: "127.0.0.1:0".parse().expect("addr"),
             session_hours: 12,
             trust_forwarded_for: true,
+            templates: Some(
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/whatsapp-templates.example.toml").into(),
+            ),
             shutdown_timeout_secs: 1,
         };
         let app = Application::build(config).await.expect("console starts");
