@@ -128,19 +128,25 @@ fn rows_markup(rows: &[InboxRow], base: &str) -> Markup {
                 @for row in rows {
                     li.unread[row.unread > 0] {
                         a href=(format!("/conversations/{}", row.id)) {
-                            span.name dir="auto" { (display_name(row)) }
-                            span.number { (row.wa_id.as_deref().map(|n| format!("+{n}")).unwrap_or_default()) }
-                            span.stage.(row.stage.as_str()) {
-                                @if row.opted_out { "Opted out" } @else { (words::stage(&row.stage)) }
+                            div.line {
+                                span.name dir="auto" { (display_name(row)) }
+                                span.number { (row.wa_id.as_deref().map(|n| format!("+{n}")).unwrap_or_default()) }
+                                span.when { (time(row.activity_at)) }
                             }
-                            @if let Some(holder) = &row.held_by {
-                                span.held { "Held by " (holder) }
+                            div.line {
+                                span.preview dir="auto" { (row.preview.as_deref().unwrap_or("")) }
+                                @if row.unread > 0 {
+                                    span.count aria-label=(format!("{} unread", row.unread)) {
+                                        @if row.unread >= 100 { "99+" } @else { (row.unread) }
+                                    }
+                                }
                             }
-                            span.preview dir="auto" { (row.preview.as_deref().unwrap_or("")) }
-                            span.when { (time(row.activity_at)) }
-                            @if row.unread > 0 {
-                                span.count aria-label=(format!("{} unread", row.unread)) {
-                                    @if row.unread >= 100 { "99+" } @else { (row.unread) }
+                            div.line.tags {
+                                span.stage.(row.stage.as_str()) {
+                                    @if row.opted_out { "Opted out" } @else { (words::stage(&row.stage)) }
+                                }
+                                @if let Some(holder) = &row.held_by {
+                                    span.held { "Held by " (holder) }
                                 }
                             }
                         }

@@ -2,7 +2,9 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{Console, attribute};
+use testkit::console::attribute;
+
+use crate::helpers::Console;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reply_form_submitted_twice_is_one_message_and_takes_the_conversation_over() {

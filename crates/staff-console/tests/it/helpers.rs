@@ -7,7 +7,7 @@ use staff_console::{Application, ServeConfig};
 use store::ingest::{InboundRecord, IngestBatch};
 use store::{DbPool, StaffRole};
 use testkit::TestDb;
-pub use testkit::console::{ConsoleClient, attribute};
+pub use testkit::console::ConsoleClient;
 use testkit::payloads::{PHONE_NUMBER_ID, unique_wamid};
 
 pub const PASSWORD: &str = "a long staff password";

@@ -50,7 +50,7 @@ async fn the_inbox_filters_searches_counts_unread_and_pages() {
     let first = agent.get("/inbox?filter=all").await;
     assert_eq!(first.body.matches("href=\"/conversations/").count(), 50);
     assert!(first.body.find(&format!("/conversations/{aisha}\"")).is_some(), "the newest comes first");
-    let more = crate::helpers::attribute(&first.body, "class=\"more\" href").expect("a next page");
+    let more = testkit::console::attribute(&first.body, "class=\"more\" href").expect("a next page");
     let second = agent.get(&more.replace("&amp;", "&")).await;
     assert_eq!(second.body.matches("href=\"/conversations/").count(), 6, "{}", second.body);
     assert!(!second.body.contains(&format!("/conversations/{aisha}\"")), "no row twice");
