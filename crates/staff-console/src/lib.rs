@@ -23,7 +23,33 @@ pub use config::{Cli, Command, CreateUserArgs, ServeConfig};
 use domain::template::TemplateCatalogue;
 pub use startup::Application;
 use store::DbPool;
+use telemetry::metrics::Counter;
 use worker::CancellationToken;
+
+/// The counters the console exports from its start.
+pub const COUNTERS: &[Counter] = &[
+    Counter { name: "console_logins_total", labels: &[("outcome", "ok")], help: "Staff logins, by outcome" },
+    Counter {
+        name: "console_logins_total",
+        labels: &[("outcome", "refused")],
+        help: "Staff logins, by outcome",
+    },
+    Counter {
+        name: "console_logins_total",
+        labels: &[("outcome", "limited")],
+        help: "Staff logins, by outcome",
+    },
+    Counter {
+        name: "console_replies_total",
+        labels: &[("outcome", "queued")],
+        help: "Staff replies, by outcome",
+    },
+    Counter {
+        name: "console_replies_total",
+        labels: &[("outcome", "duplicate")],
+        help: "Staff replies, by outcome",
+    },
+];
 
 /// What every handler shares.
 pub struct Console {

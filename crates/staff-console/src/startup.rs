@@ -29,6 +29,7 @@ impl Application {
     /// Checks the database is not behind this binary's migrations and binds the listener.
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
         let templates = whatsapp::templates::read_catalogue(config.templates.as_deref())?;
+        telemetry::metrics::register(crate::COUNTERS);
         let pool =
             store::build_pool(config.db.database_url.expose(), &config.db.pool_settings("staff-console"))?;
         store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;

@@ -171,6 +171,7 @@ async fn queue(
         }
         ReplyOutcome::AlreadyQueued => {
             tracing::info!(conversation_id = id, "staff reply already queued for this form");
+            metrics::counter!("console_replies_total", "outcome" => "duplicate").increment(1);
         }
         ReplyOutcome::WindowClosed => {
             return Err(PageError::BadRequest(

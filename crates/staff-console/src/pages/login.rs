@@ -87,6 +87,7 @@ pub async fn submit(
     let Some(user) = user else {
         store::staff::record_login(&console.pool, &email, &address, None).await?;
         tracing::info!("login failed");
+        metrics::counter!("console_logins_total", "outcome" => "refused").increment(1);
         let message = "Wrong e-mail or password.";
         return Ok(login_page(&req, StatusCode::UNAUTHORIZED, Some(message), &email));
     };
@@ -102,6 +103,7 @@ pub async fn submit(
     )
     .await?;
     tracing::info!(staff_user_id = user.id, "logged in");
+    metrics::counter!("console_logins_total", "outcome" => "ok").increment(1);
     let mut response = redirect("/inbox");
     response.add_cookie(&auth::session_cookie(&req, &token, Some(lifetime))).ok();
     response.add_removal_cookie(&login_cookie(&req, String::new())).ok();

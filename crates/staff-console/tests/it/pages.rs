@@ -198,7 +198,9 @@ async fn health_readiness_and_metrics_answer() {
     let mut anyone = console.anonymous();
     assert_eq!(anyone.get("/healthz").await.status, StatusCode::OK);
     assert_eq!(anyone.get("/readyz").await.status, StatusCode::OK);
-    assert_eq!(anyone.get("/metrics").await.status, StatusCode::OK);
+    let metrics = anyone.get("/metrics").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(metrics.body.contains("console_logins_total{outcome=\"limited\"} 0"), "{}", metrics.body);
     let missing = anyone.get("/no-such-page").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
