@@ -158,3 +158,34 @@ async fn a_stored_conversation_replays_to_the_same_decisions() {
     assert_eq!(replayed.len(), 6);
     assert!(replayed.iter().all(|t| t.matches), "{replayed:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn while_staff_hold_a_conversation_the_bot_listens_but_does_not_answer() {
+    let h = Harness::new().await;
+    let runner = h.runner();
+    let customer = "971500000150";
+    h.text(customer, "Hello").await;
+    runner.run_due(10).await.expect("run");
+    h.execute(
+        "INSERT INTO staff_user (email, password_hash, role) VALUES ('sara@example.com', 'x', 'agent')",
+    )
+    .await;
+    h.execute("UPDATE conversation SET held_by = (SELECT id FROM staff_user), held_since = now()").await;
+    h.text(customer, "I need a family visa, I'm Ahmed Khan").await;
+    let summary = runner.run_due(10).await.expect("run");
+    assert_eq!(summary.done, 1, "the job ends");
+    assert_eq!(h.replies(customer).await.len(), 1, "no reply while staff hold the conversation");
+    let learnt = "SELECT count(*) AS n FROM conversation WHERE known_fields->>'service' = 'Family visa' \
+                  AND known_fields->>'name' = 'Ahmed Khan' AND (engine_state->>'asked') = 'ASK_SERVICE'";
+    assert_eq!(h.count(learnt).await, 1, "what the customer said is kept; the bot's own state is not moved");
+    assert_eq!(
+        h.count("SELECT count(*) AS n FROM notification").await,
+        0,
+        "nothing raised for staff who are there"
+    );
+    h.text(customer, "stop").await;
+    runner.run_due(10).await.expect("run");
+    let replies = h.replies(customer).await;
+    assert_eq!(replies.len(), 2, "an opt-out is still confirmed: {replies:?}");
+    assert_eq!(h.count("SELECT count(*) AS n FROM contact WHERE opted_out_at IS NOT NULL").await, 1);
+}

@@ -1,5 +1,6 @@
 //! `cargo xtask bench …`.
 
+mod console;
 mod e2e;
 mod ingest;
 pub(crate) mod load;
@@ -19,6 +20,9 @@ pub enum Target {
     /// The whole pipeline: latency from webhook to Graph API request at a fixed rate, and
     /// sends per second in a burst, on release binaries and a durable Postgres.
     E2e(e2e::E2eArgs),
+    /// staff-console: the inbox and a conversation page on 100,000 conversations and
+    /// 1,000,000 messages, one request at a time, on a release binary.
+    Console(console::ConsoleArgs),
     /// The whole pipeline at a steady rate for minutes, pruning on: each service's memory and
     /// each table's size, sampled, to show they level off.
     Soak(soak::SoakArgs),
@@ -30,6 +34,7 @@ pub async fn run(target: Target) -> anyhow::Result<()> {
         Target::Runner(args) => runner::run(args).await,
         Target::E2e(args) => e2e::run(args).await,
         Target::Soak(args) => soak::run(args).await,
+        Target::Console(args) => console::run(args).await,
     }
 }
 
