@@ -12,7 +12,7 @@ use domain::conversation::{EngineState, KnownFields, Stage};
 use domain::template::TemplateSend;
 
 use crate::jobs::json_text;
-use crate::prepared::Prepared;
+use crate::prepared::{Count, Prepared};
 use crate::vocab::{LeadStatus, SendStatus};
 use crate::{DbPool, StoreError, connection};
 
@@ -229,12 +229,6 @@ pub async fn add_note(pool: &DbPool, actor: i64, conversation: i64, body: &str) 
         .bind::<Text, _>(body);
     let row: Count = Prepared(query).get_result(&mut *connection(pool).await?).await?;
     Ok(row.n == 1)
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 pub(crate) const MARK_READ_SQL: &str =

@@ -6,6 +6,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
 
+use crate::Keyset;
 use crate::prepared::Prepared;
 use crate::{DbPool, StoreError, connection};
 
@@ -43,15 +44,6 @@ impl InboxFilter {
     }
 }
 
-/// Where a page of the inbox starts: after this conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    /// The latest activity of the last conversation of the previous page.
-    pub activity_at: DateTime<Utc>,
-    /// Its id.
-    pub id: i64,
-}
-
 /// What the inbox asks for.
 #[derive(Debug, Clone, Default)]
 pub struct InboxQuery {
@@ -60,7 +52,7 @@ pub struct InboxQuery {
     /// Part of the customer's name (profile or given) or number.
     pub search: Option<String>,
     /// Start after this conversation.
-    pub after: Option<Cursor>,
+    pub after: Option<Keyset>,
     /// How many rows.
     pub limit: i64,
 }
@@ -133,7 +125,7 @@ pub async fn page(pool: &DbPool, viewer: i64, query: &InboxQuery) -> Result<Vec<
         .bind::<BigInt, _>(viewer)
         .bind::<Text, _>(query.filter.as_str())
         .bind::<Nullable<Text>, _>(search)
-        .bind::<Nullable<Timestamptz>, _>(query.after.map(|c| c.activity_at))
+        .bind::<Nullable<Timestamptz>, _>(query.after.map(|c| c.at))
         .bind::<BigInt, _>(query.after.map_or(0, |c| c.id))
         .bind::<BigInt, _>(query.limit.clamp(1, 200));
     Ok(Prepared(statement).load(&mut *connection(pool).await?).await?)

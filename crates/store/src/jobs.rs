@@ -22,7 +22,7 @@ use domain::webhook::MessageType;
 
 use crate::group_commit::{GroupCommitter, GroupWriter};
 use crate::lease::{Fenced, Lease, Origin, Retry};
-use crate::prepared::Prepared;
+use crate::prepared::{Count, Prepared};
 use crate::vocab::{JobStatus, LeadStatus, NoticeKind};
 use crate::{DbPool, StoreError, connection};
 
@@ -673,12 +673,6 @@ pub(crate) const RESCUE_SQL: &str = "WITH expired AS (
     ON CONFLICT (dedupe_key) DO NOTHING
 )
 SELECT count(*) AS n FROM expired";
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
 
 /// The queue at a glance, for `/api/jobs/metrics` and dashboards.
 #[derive(Debug, Clone, QueryableByName, serde::Serialize)]

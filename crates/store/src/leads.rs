@@ -5,6 +5,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
 
+use crate::Keyset;
 use crate::prepared::Prepared;
 use crate::vocab::LeadStatus;
 use crate::{DbPool, StoreError, connection};
@@ -52,15 +53,11 @@ WHERE l.status = 'qualified' AND ($1::timestamptz IS NULL OR (l.updated_at, l.id
 ORDER BY l.updated_at DESC, l.id DESC
 LIMIT $3";
 
-/// Qualified leads, newest first, `limit` after the lead (`updated_at`, `id`) `after`.
-pub async fn qualified(
-    pool: &DbPool,
-    after: Option<(DateTime<Utc>, i64)>,
-    limit: i64,
-) -> Result<Vec<LeadRow>, StoreError> {
+/// Qualified leads, newest first (by `updated_at`), `limit` of them after `after`.
+pub async fn qualified(pool: &DbPool, after: Option<Keyset>, limit: i64) -> Result<Vec<LeadRow>, StoreError> {
     let query = diesel::sql_query(QUALIFIED_SQL)
-        .bind::<Nullable<Timestamptz>, _>(after.map(|a| a.0))
-        .bind::<BigInt, _>(after.map_or(0, |a| a.1))
+        .bind::<Nullable<Timestamptz>, _>(after.map(|a| a.at))
+        .bind::<BigInt, _>(after.map_or(0, |a| a.id))
         .bind::<BigInt, _>(limit);
     Ok(Prepared(query).load(&mut *connection(pool).await?).await?)
 }

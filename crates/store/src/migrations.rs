@@ -2,7 +2,7 @@
 
 use diesel::migration::MigrationSource;
 use diesel::pg::Pg;
-use diesel::sql_types::{Array, BigInt, Nullable, Text};
+use diesel::sql_types::{Array, Nullable, Text};
 use diesel::{OptionalExtension, QueryableByName};
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -10,6 +10,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use domain::Secret;
 
 use crate::StoreError;
+use crate::prepared::Count;
 
 /// Every migration of the workspace.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
@@ -34,12 +35,6 @@ pub async fn run_pending(database_url: &str) -> Result<Vec<String>, StoreError> 
     })
     .await
     .map_err(|e| StoreError::Migration(e.to_string()))?
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 #[derive(QueryableByName)]

@@ -10,7 +10,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
 
-use crate::prepared::Prepared;
+use crate::prepared::{Count, Prepared};
 use crate::vocab::{StaffAction, StaffRole};
 use crate::{DbPool, StoreError, connection};
 
@@ -131,12 +131,6 @@ pub async fn set_disabled(pool: &DbPool, actor: i64, id: i64, disabled: bool) ->
         .bind::<Bool, _>(disabled);
     let row: Count = Prepared(query).get_result(&mut *connection(pool).await?).await?;
     Ok(row.n == 1)
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 /// Recent failed logins, for the rate limit.

@@ -2,16 +2,16 @@
 //! counts, search and keyset pages; the list refreshes itself on new activity.
 
 use actix_web::{HttpResponse, web};
-use chrono::DateTime;
 use maud::{Markup, html};
 use serde::Deserialize;
-use store::inbox::{Cursor, InboxFilter, InboxQuery, InboxRow};
+use store::Keyset;
+use store::inbox::{InboxFilter, InboxQuery, InboxRow};
 
 use crate::Console;
 use crate::auth::Staff;
 use crate::error::PageError;
 use crate::pages::layout::{self, Section, time};
-use crate::pages::words;
+use crate::pages::{keyset, words};
 
 /// Conversations on one page.
 pub const PAGE_SIZE: i64 = 50;
@@ -32,7 +32,7 @@ pub struct InboxParams {
 
 impl InboxParams {
     fn query(&self) -> Result<InboxQuery, PageError> {
-        let after = self.after.as_deref().filter(|a| !a.is_empty()).map(parse_cursor).transpose()?;
+        let after = keyset::after(self.after.as_deref())?;
         Ok(InboxQuery { filter: self.filter, search: self.q.clone(), after, limit: PAGE_SIZE })
     }
 
@@ -46,15 +46,8 @@ impl InboxParams {
     }
 }
 
-fn parse_cursor(text: &str) -> Result<Cursor, PageError> {
-    let bad = || PageError::BadRequest("the page link is not valid; go back to the first page".into());
-    let (micros, id) = text.split_once('.').ok_or_else(bad)?;
-    let activity_at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-    Ok(Cursor { activity_at, id: id.parse().map_err(|_| bad())? })
-}
-
 fn cursor_of(row: &InboxRow) -> String {
-    format!("{}.{}", row.activity_at.timestamp_micros(), row.id)
+    Keyset { at: row.activity_at, id: row.id }.to_param()
 }
 
 /// `GET /inbox`.

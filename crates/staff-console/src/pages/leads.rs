@@ -1,15 +1,15 @@
 //! Qualified leads: a table, and the same as a CSV file.
 
 use actix_web::{HttpResponse, web};
-use chrono::DateTime;
 use maud::html;
 use serde::Deserialize;
-use store::StaffAction;
 use store::leads::LeadRow;
+use store::{Keyset, StaffAction};
 
 use crate::Console;
 use crate::auth::Staff;
 use crate::error::PageError;
+use crate::pages::keyset;
 use crate::pages::layout::{self, Section, time};
 
 /// Leads on one page.
@@ -25,14 +25,6 @@ pub struct LeadParams {
     pub after: Option<String>,
 }
 
-fn parse_after(after: Option<&str>) -> Result<Option<(DateTime<chrono::Utc>, i64)>, PageError> {
-    let Some(text) = after.filter(|a| !a.is_empty()) else { return Ok(None) };
-    let bad = || PageError::BadRequest("the page link is not valid; go back to the first page".into());
-    let (micros, id) = text.split_once('.').ok_or_else(bad)?;
-    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-    Ok(Some((at, id.parse().map_err(|_| bad())?)))
-}
-
 /// `GET /leads`.
 pub async fn page(
     staff: Staff,
@@ -40,7 +32,7 @@ pub async fn page(
     params: web::Query<LeadParams>,
 ) -> Result<HttpResponse, PageError> {
     let leads =
-        store::leads::qualified(&console.pool, parse_after(params.after.as_deref())?, PAGE_SIZE).await?;
+        store::leads::qualified(&console.pool, keyset::after(params.after.as_deref())?, PAGE_SIZE).await?;
     let body = html! {
         div.inbox-head {
             h1 { "Qualified leads" }
@@ -69,7 +61,7 @@ pub async fn page(
             }
             @if leads.len() as i64 == PAGE_SIZE {
                 @if let Some(last) = leads.last() {
-                    a.more href=(format!("/leads?after={}.{}", last.updated_at.timestamp_micros(), last.id)) { "Older leads →" }
+                    a.more href=(format!("/leads?after={}", Keyset { at: last.updated_at, id: last.id }.to_param())) { "Older leads →" }
                 }
             }
         }

@@ -2,6 +2,7 @@
 
 pub mod conversation;
 pub mod inbox;
+pub mod keyset;
 pub mod layout;
 pub mod leads;
 pub mod login;

@@ -135,12 +135,7 @@ pub async fn requeue_job(
     id: web::Path<i64>,
     form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
-    form.staff.require_admin()?;
-    let id = id.into_inner();
-    let requeued = store::redrive::requeue_jobs(&console.pool, Selection::Ids(&[id])).await?;
-    let detail = format!("job {id}: {}", if requeued.is_empty() { "not failed" } else { "requeued" });
-    store::staff::audit(&console.pool, form.staff.id(), StaffAction::RequeueJob, None, &detail).await?;
-    Ok(redirect("/operations"))
+    requeue(&console, &form.staff, Requeued::Job, id.into_inner()).await
 }
 
 /// `POST /operations/sends/{id}/requeue`.
@@ -149,11 +144,36 @@ pub async fn requeue_send(
     id: web::Path<i64>,
     form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, PageError> {
-    form.staff.require_admin()?;
-    let id = id.into_inner();
-    let requeued = store::redrive::requeue_sends(&console.pool, Selection::Ids(&[id])).await?;
-    let detail = format!("message {id}: {}", if requeued.is_empty() { "not failed" } else { "requeued" });
-    store::staff::audit(&console.pool, form.staff.id(), StaffAction::RequeueSend, None, &detail).await?;
+    requeue(&console, &form.staff, Requeued::Send, id.into_inner()).await
+}
+
+/// What an admin sends round again.
+#[derive(Debug, Clone, Copy)]
+enum Requeued {
+    /// A failed job.
+    Job,
+    /// A failed or held message.
+    Send,
+}
+
+async fn requeue(
+    console: &Console,
+    staff: &Staff,
+    what: Requeued,
+    id: i64,
+) -> Result<HttpResponse, PageError> {
+    staff.require_admin()?;
+    let which = Selection::Ids(std::slice::from_ref(&id));
+    let (requeued, action, noun) = match what {
+        Requeued::Job => {
+            (store::redrive::requeue_jobs(&console.pool, which).await?, StaffAction::RequeueJob, "job")
+        }
+        Requeued::Send => {
+            (store::redrive::requeue_sends(&console.pool, which).await?, StaffAction::RequeueSend, "message")
+        }
+    };
+    let detail = format!("{noun} {id}: {}", if requeued.is_empty() { "not failed" } else { "requeued" });
+    store::staff::audit(&console.pool, staff.id(), action, None, &detail).await?;
     Ok(redirect("/operations"))
 }
 
