@@ -80,8 +80,17 @@ async fn commit_decision(
         .map(|m| Inbound { kind: InboundKind::from(&m.message_type), text: m.text_body.as_deref() })
         .collect();
     metrics::histogram!("turn_messages").record(turn.len() as f64);
+    let now = Utc::now();
+    let newest_sent_at = job.messages.iter().filter_map(|m| m.provider_timestamp).max();
     let mut decision = tracing::info_span!("orchestrator.decide", request_id, messages = turn.len())
-        .in_scope(|| decide(&job.state, &turn, Utc::now(), profile));
+        .in_scope(|| {
+            orchestrator_core::lateness::apply(
+                &job.state,
+                decide(&job.state, &turn, now, profile),
+                newest_sent_at,
+                now,
+            )
+        });
     if job.staff_holds && decision.contact.is_none() {
         tracing::info!("staff hold the conversation; the bot stays silent");
         decision = held_by_staff(&job.state, decision);
@@ -167,6 +176,7 @@ fn notice_kind(kind: orchestrator_core::NoticeKind) -> NoticeKind {
         orchestrator_core::NoticeKind::HumanRequested => NoticeKind::HumanRequested,
         orchestrator_core::NoticeKind::OptedOut => NoticeKind::OptedOut,
         orchestrator_core::NoticeKind::CustomerFollowup => NoticeKind::CustomerFollowup,
+        orchestrator_core::NoticeKind::StaleInbound => NoticeKind::StaleInbound,
     }
 }
 

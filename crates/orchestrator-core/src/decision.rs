@@ -112,6 +112,9 @@ pub enum NoticeKind {
     /// The customer wrote after the closing or the handoff; the body carries what they
     /// wrote.
     CustomerFollowup,
+    /// The customer's messages were answered too late for WhatsApp to deliver a reply (past
+    /// the 24-hour window): staff must reach them with a template.
+    StaleInbound,
 }
 
 impl NoticeKind {
@@ -122,6 +125,7 @@ impl NoticeKind {
             Self::HumanRequested => "human_requested",
             Self::OptedOut => "opted_out",
             Self::CustomerFollowup => "customer_followup",
+            Self::StaleInbound => "stale_inbound",
         }
     }
 }

@@ -14,6 +14,7 @@ mod engine;
 pub mod eval;
 mod extract;
 mod intent;
+pub mod lateness;
 mod profile;
 pub mod replay;
 pub mod texts;

@@ -162,6 +162,8 @@ text_enum! {
         CustomerFollowup = "customer_followup",
         /// Items of a webhook delivery could not be stored and were quarantined.
         Quarantined = "quarantined",
+        /// A customer's messages waited past the 24-hour window: only a template reaches them.
+        StaleInbound = "stale_inbound",
     }
 }
 

@@ -189,3 +189,25 @@ async fn while_staff_hold_a_conversation_the_bot_listens_but_does_not_answer() {
     assert_eq!(replies.len(), 2, "an opt-out is still confirmed: {replies:?}");
     assert_eq!(h.count("SELECT count(*) AS n FROM contact WHERE opted_out_at IS NOT NULL").await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_turn_answered_late_apologises_and_one_past_the_window_goes_to_staff() {
+    let h = Harness::new().await;
+    let runner = h.runner();
+    let late = "971500000160";
+    h.text_sent_at(late, "Hello, I need a family visa", chrono::Utc::now() - chrono::Duration::minutes(40))
+        .await;
+    runner.run_due(10).await.expect("run");
+    assert_eq!(h.replies(late).await, [greeted(&format!("Sorry for the late reply. {}", texts::ASK_NAME))]);
+
+    let stale = "971500000161";
+    h.text_sent_at(stale, "Hello, I need a family visa", chrono::Utc::now() - chrono::Duration::hours(30))
+        .await;
+    runner.run_due(10).await.expect("run");
+    assert!(h.replies(stale).await.is_empty(), "a reply past the 24-hour window could not be delivered");
+    let notice = "SELECT count(*) AS n FROM notification WHERE kind = 'stale_inbound'";
+    assert_eq!(h.count(notice).await, 1, "staff are told instead");
+    let kept = "SELECT count(*) AS n FROM conversation WHERE known_fields->>'service' = 'Family visa' \
+                AND NOT known_fields ? 'firstGreetingSentAt'";
+    assert_eq!(h.count(kept).await, 1, "what the customer said is kept; no greeting went out");
+}

@@ -48,6 +48,22 @@ impl Harness {
     }
 
     pub async fn inbound_with_id(&self, customer: &str, kind: &str, text: Option<&str>, wamid: &str) {
+        self.inbound_sent_at(customer, kind, text, wamid, None).await;
+    }
+
+    /// Stores a text that Meta says the customer sent at `sent_at`.
+    pub async fn text_sent_at(&self, customer: &str, text: &str, sent_at: chrono::DateTime<chrono::Utc>) {
+        self.inbound_sent_at(customer, "text", Some(text), &unique_wamid(), Some(sent_at)).await;
+    }
+
+    async fn inbound_sent_at(
+        &self,
+        customer: &str,
+        kind: &str,
+        text: Option<&str>,
+        wamid: &str,
+        sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) {
         let raw = serde_json::json!({"from": customer, "id": wamid, "type": kind}).to_string();
         let batch = IngestBatch {
             request_id: "req-test".to_owned(),
@@ -62,7 +78,7 @@ impl Harness {
                 message_type: kind.to_owned(),
                 text_body: text.map(str::to_owned),
                 raw_json: raw,
-                provider_timestamp: None,
+                provider_timestamp: sent_at,
             }],
             statuses: Vec::new(),
         };

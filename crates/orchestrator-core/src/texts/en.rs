@@ -49,6 +49,7 @@ pub(super) const TEXTS: Texts = Texts {
     only_text: ONLY_TEXT,
     opted_out: "Understood. You will not receive any more messages from us. If you change your mind, just send START.",
     welcome_back: "Welcome back!",
+    sorry_for_the_delay: "Sorry for the late reply.",
     acknowledgement: "Thank you for your message. Our team has your details and will get back to you soon.",
     not_configured: "Our team will tell you when they call.",
     why_nationality: "The requirements and fees depend on your nationality, so our team needs it to prepare an accurate quotation.",

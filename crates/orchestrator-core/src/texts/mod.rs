@@ -32,6 +32,8 @@ pub struct Texts {
     pub opted_out: &'static str,
     /// Said in front of the pending question when the customer opts back in.
     pub welcome_back: &'static str,
+    /// Said in front of a reply to messages that waited too long for it.
+    pub sorry_for_the_delay: &'static str,
     /// The short acknowledgement of a message after the closing.
     pub acknowledgement: &'static str,
     /// The answer to a question whose fact is not configured.

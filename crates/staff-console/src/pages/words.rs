@@ -68,6 +68,7 @@ pub fn notice(kind: NoticeKind) -> &'static str {
         NoticeKind::OptedOut => "Opted out",
         NoticeKind::CustomerFollowup => "Customer wrote again",
         NoticeKind::Quarantined => "Webhook item quarantined",
+        NoticeKind::StaleInbound => "Waited over 24 hours",
     }
 }
 
