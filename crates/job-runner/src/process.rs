@@ -136,10 +136,13 @@ async fn commit_decision(
         completer.commit(result).instrument(tracing::info_span!("outbound.enqueue", request_id)).await;
     let completion = completion?;
     match (completion, &outbound_key) {
-        (Fenced::Applied(Completion::Done { outbound_id: Some(outbound_id) }), Some(key)) => {
-            tracing::info!(outbound_id, outbound_key = key.as_str(), "outbound message queued");
+        (Fenced::Applied(Completion::Done { outbound_id: Some(outbound_id), superseded }), Some(key)) => {
+            tracing::info!(outbound_id, outbound_key = key.as_str(), superseded, "outbound message queued");
+            if superseded > 0 {
+                metrics::counter!("outbound_superseded_total").increment(superseded.unsigned_abs());
+            }
         }
-        (Fenced::Applied(Completion::Done { outbound_id: None }), Some(key)) => {
+        (Fenced::Applied(Completion::Done { outbound_id: None, .. }), Some(key)) => {
             tracing::warn!(outbound_key = key.as_str(), "Duplicate outbound blocked");
             metrics::counter!("outbound_duplicates_blocked_total").increment(1);
         }

@@ -27,6 +27,11 @@ pub const COUNTERS: &[Counter] = &[
         help: "Results dropped because another runner took the job",
     },
     Counter {
+        name: "outbound_superseded_total",
+        labels: &[],
+        help: "Queued bot replies never sent because a newer turn's reply answers everything",
+    },
+    Counter {
         name: "outbound_duplicates_blocked_total",
         labels: &[],
         help: "Replies not written because their dedupe key was taken",

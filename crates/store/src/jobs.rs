@@ -4,7 +4,8 @@
 //! lost changes nothing. A job's result (conversation state, reply row, notification,
 //! lead, job done) commits as one statement (invariant 4). Jobs of one conversation run one
 //! at a time and in arrival order (invariant 5): only the oldest open job of a conversation
-//! can be claimed.
+//! can be claimed. A new reply supersedes the conversation's bot replies still queued
+//! (invariant 10); one the sender has claimed is `sending` and never touched.
 //!
 //! `started_at` and `completed_at` use `clock_timestamp()`: a claim's clock reading comes
 //! after its snapshot, a completion's before its commit, so within a conversation a job's
@@ -399,6 +400,9 @@ pub enum Completion {
     Done {
         /// The new `outbound_message_log.id`.
         outbound_id: Option<i64>,
+        /// Earlier bot replies of the conversation, still queued, that the new reply made
+        /// `superseded` (invariant 10).
+        superseded: i64,
     },
     /// The conversation changed since the claim: nothing was written.
     ConversationChanged,
@@ -463,6 +467,12 @@ macro_rules! complete_sql {
     ORDER BY job_id
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id, outbound_job_id
+), superseded AS (
+    UPDATE outbound_message_log o SET status = 'superseded', updated_at = now()
+    FROM saved s
+    WHERE s.dedupe_key IS NOT NULL AND o.conversation_id = s.conversation_id AND o.status = 'queued'
+      AND o.question_key IS NOT NULL AND o.author_staff_id IS NULL AND o.dedupe_key <> s.dedupe_key
+    RETURNING o.conversation_id
 ), notice_row AS (
     INSERT INTO notification (kind, conversation_id, dedupe_key, title, body)
     SELECT n.kind, s.conversation_id, n.dedupe_key, n.title, n.body
@@ -490,6 +500,7 @@ SELECT EXISTS (SELECT 1 FROM job_held h WHERE h.id = i.job_id AND h.claim_token 
        EXISTS (SELECT 1 FROM conversation_locked l WHERE l.id = i.conversation_id) AS locked,
        EXISTS (SELECT 1 FROM job_done d WHERE d.id = i.job_id) AS done,
        (SELECT r.id FROM reply_row r WHERE r.outbound_job_id = i.job_id) AS outbound_id,
+       (SELECT count(*) FROM superseded x WHERE x.conversation_id = i.conversation_id) AS superseded,
        (SELECT count(*) FROM wake_sender) AS notified
 FROM input i
 ORDER BY i.position"
@@ -516,6 +527,8 @@ struct CompleteRow {
     done: bool,
     #[diesel(sql_type = Nullable<BigInt>)]
     outbound_id: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    superseded: i64,
 }
 
 /// Commits jobs' results in one statement: for each job, its conversation state (if
@@ -584,7 +597,9 @@ async fn run_complete(
             (false, _, _) => Fenced::LeaseLost,
             (true, false, _) => Fenced::Applied(Completion::Busy),
             (true, true, false) => Fenced::Applied(Completion::ConversationChanged),
-            (true, true, true) => Fenced::Applied(Completion::Done { outbound_id: row.outbound_id }),
+            (true, true, true) => {
+                Fenced::Applied(Completion::Done { outbound_id: row.outbound_id, superseded: row.superseded })
+            }
         })
         .collect())
 }

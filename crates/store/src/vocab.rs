@@ -110,6 +110,8 @@ text_enum! {
         Failed = "failed",
         /// Sent with no answer: settled by a status webhook, or handled after a window.
         Uncertain = "uncertain",
+        /// Never sent: a newer reply of the conversation answers everything.
+        Superseded = "superseded",
     }
 }
 

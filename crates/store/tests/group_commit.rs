@@ -137,7 +137,7 @@ async fn job_results_share_commits_and_each_is_fenced_on_its_own() {
             _ => {
                 let outcome = outcome.as_ref().expect("completed");
                 assert!(
-                    matches!(outcome, Fenced::Applied(Completion::Done { outbound_id: Some(_) })),
+                    matches!(outcome, Fenced::Applied(Completion::Done { outbound_id: Some(_), .. })),
                     "{outcome:?}"
                 );
                 continue;
@@ -197,7 +197,7 @@ async fn a_group_does_not_wait_for_a_conversation_another_transaction_holds() {
         .expect("written");
     assert_eq!(outcomes[0], Fenced::Applied(Completion::Busy), "skipped, nothing written");
     assert!(
-        matches!(outcomes[1], Fenced::Applied(Completion::Done { outbound_id: Some(_) })),
+        matches!(outcomes[1], Fenced::Applied(Completion::Done { outbound_id: Some(_), .. })),
         "{:?}",
         outcomes[1]
     );
@@ -214,7 +214,7 @@ async fn a_group_does_not_wait_for_a_conversation_another_transaction_holds() {
     blocker.batch_execute("COMMIT").await.expect("commit");
     let outcome = alone.await.expect("task");
     assert!(
-        matches!(outcome[..], [Fenced::Applied(Completion::Done { outbound_id: Some(_) })]),
+        matches!(outcome[..], [Fenced::Applied(Completion::Done { outbound_id: Some(_), .. })]),
         "{outcome:?}"
     );
     assert_eq!(count(&db, "SELECT count(*) AS n FROM outbound_job WHERE status = 'done'").await, 2);

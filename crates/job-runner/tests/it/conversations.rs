@@ -56,10 +56,16 @@ async fn a_scripted_conversation_runs_to_the_closing_and_a_qualified_lead() {
         .count(
             "SELECT count(*) AS n FROM outbound_message_log o JOIN outbound_job j ON j.id = o.outbound_job_id \
              WHERE o.dedupe_key = o.conversation_id || ':' || j.inbound_provider_message_id || ':' || o.question_key \
-             AND o.reply_to_provider_message_id = j.inbound_provider_message_id AND o.status = 'queued'",
+             AND o.reply_to_provider_message_id = j.inbound_provider_message_id",
         )
         .await;
     assert_eq!(dedupe_keys_well_formed, 6);
+    let statuses = h.strings("SELECT status AS s FROM outbound_message_log ORDER BY id").await;
+    assert_eq!(
+        statuses,
+        ["superseded", "superseded", "superseded", "superseded", "superseded", "queued"],
+        "no sender ran: each newer reply superseded the one still queued"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -210,4 +216,35 @@ async fn a_turn_answered_late_apologises_and_one_past_the_window_goes_to_staff()
     let kept = "SELECT count(*) AS n FROM conversation WHERE known_fields->>'service' = 'Family visa' \
                 AND NOT known_fields ? 'firstGreetingSentAt'";
     assert_eq!(h.count(kept).await, 1, "what the customer said is kept; no greeting went out");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_newer_turn_supersedes_only_bot_replies_the_sender_has_not_claimed() {
+    let h = Harness::new().await;
+    let runner = h.runner();
+    let customer = "971500000170";
+    h.text(customer, "Hello").await;
+    runner.run_due(10).await.expect("run");
+    let sends = store::outbound::Sends::new(h.pool.clone());
+    let claimed = sends.claim(10, std::time::Duration::from_secs(30)).await.expect("claim");
+    assert_eq!(claimed.len(), 1, "the sender holds the greeting");
+    h.text(customer, "I need a family visa").await;
+    runner.run_due(10).await.expect("run");
+    h.execute(
+        "INSERT INTO staff_user (email, password_hash, role) VALUES ('sara@example.com', 'x', 'agent')",
+    )
+    .await;
+    h.execute(
+        "INSERT INTO outbound_message_log (conversation_id, dedupe_key, body, author_staff_id)
+         SELECT id, 'staff-note', 'Sara here', (SELECT id FROM staff_user) FROM conversation",
+    )
+    .await;
+    h.text(customer, "Ahmed Khan").await;
+    runner.run_due(10).await.expect("run");
+    let rows = h.strings("SELECT COALESCE(question_key, 'staff') || ':' || status AS s FROM outbound_message_log ORDER BY id").await;
+    assert_eq!(
+        rows,
+        ["ASK_SERVICE:sending", "ASK_NAME:superseded", "staff:queued", "ASK_NATIONALITY:queued"],
+        "a claimed reply and a staff reply are never superseded"
+    );
 }

@@ -24,6 +24,7 @@ pub fn ticks(status: SendStatus) -> (&'static str, &'static str, &'static str) {
         SendStatus::Read => ("✓✓", "read", "Read"),
         SendStatus::Failed => ("!", "failed", "Failed"),
         SendStatus::Uncertain => ("?", "pending", "Sent, not yet confirmed"),
+        SendStatus::Superseded => ("–", "superseded", "Not sent: a newer reply answered everything"),
     }
 }
 
