@@ -68,10 +68,17 @@ BINARIES = {
     "webhook-ingest": {"serve", "migrate"},
     "job-runner": {"serve", "run-once", "migrate", "prune", "failed", "requeue"},
     "outbound-sender": {"serve", "migrate"},
+    "staff-console": {"serve", "migrate", "create-user"},
     "whatsapp-fake": {None},
     "orchestrator-core": {"chat", "replay"},
 }
-DEFAULT_PORTS = {"webhook-ingest": 8080, "job-runner": 8081, "outbound-sender": 8082, "whatsapp-fake": 8090}
+DEFAULT_PORTS = {"webhook-ingest": 8080, "job-runner": 8081, "outbound-sender": 8082, "staff-console": 8083,
+                 "whatsapp-fake": 8090}
+# The services Prometheus scrapes (whatsapp-fake serves no /metrics): the `job` label of their
+# series, which the alerts and the dashboard name.
+SCRAPED = ("webhook-ingest", "job-runner", "outbound-sender", "staff-console")
+# Paths that stay inside the cluster: no Ingress may route them.
+INTERNAL_PATHS = ("/metrics", "/healthz", "/readyz")
 # Read by the telemetry crate directly, not through clap.
 NON_CLAP_ENV = {"RUST_LOG", "OTEL_TRACES_FILTER"}
 
@@ -103,7 +110,7 @@ def check_command(where: str, cmd) -> tuple[str | None, str | None, list[str]]:
 
 
 def cmd_dockerfile(root: Path) -> None:
-    describe("multi-stage; rust 1.95 builder; cargo-chef dependency layer and build with --locked; all five "
+    describe("multi-stage; rust 1.95 builder; cargo-chef dependency layer and build with --locked; all six "
              "binaries in /usr/local/bin; slim runtime with ca-certificates and a numeric non-root USER; "
              ".dockerignore drops target/ and .git but keeps every workspace member, Cargo.lock, migrations/")
     text = (root / "deploy/docker/Dockerfile").read_text()
@@ -130,11 +137,15 @@ def cmd_dockerfile(root: Path) -> None:
     bins_text = (bins_arg.group(1) if bins_arg else "") + " " + build_line
     copied = re.search(r"for bin in ([^;]+); do\s+cp \"target/release/\$\{bin\}\" /out/", logical)
     copied_bins = copied.group(1).split() if copied else []
-    for b in ("webhook-ingest", "job-runner", "outbound-sender", "whatsapp-fake", "orchestrator-core"):
+    for b in BINARIES:
         check(f"--bin {b}" in bins_text, f"builds --bin {b}")
         check(b in copied_bins, f"{b} is staged in /out/ for the runtime image")
     check(re.search(r"COPY --from=\S+ /out/ /usr/local/bin/", runtime_text) is not None,
           "binaries land in /usr/local/bin")
+    exposed = {int(p) for line in re.findall(r"^EXPOSE\s+(.+)$", runtime_text, re.M) for p in line.split()
+               if p.isdigit()}
+    check(set(DEFAULT_PORTS.values()) <= exposed,
+          f"EXPOSE lists every service's default port ({sorted(exposed)})")
     check("ca-certificates" in runtime_text, "runtime installs ca-certificates")
     users = re.findall(r"^USER\s+(\S+)", runtime_text, re.M)
     uid = users[-1].split(":")[0] if users else ""
