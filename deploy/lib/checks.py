@@ -193,13 +193,14 @@ def cmd_compose(root: Path) -> None:
              "no restart); named volumes declared, bind sources exist; one image from deploy/docker/Dockerfile; "
              "valid binary/subcommand; OTLP to jaeger, service name, JSON logs; BIND_ADDR vs published ports "
              "and healthchecks; stop_grace_period covers the drain; fake <-> ingest/sender secrets and URLs agree; "
-             "secrets marked dev-only; prometheus targets and mounts; grafana provisioning paths")
+             "console and sender read one template catalogue; secrets marked dev-only; prometheus targets and "
+             "mounts; grafana provisioning paths")
     doc = yaml.safe_load((root / "docker-compose.yml").read_text())
     services = doc.get("services", {})
     volumes = set((doc.get("volumes") or {}).keys())
     check(bool(services), f"{len(services)} services")
     for want in ("postgres", "jaeger", "migrate", "webhook-ingest", "job-runner", "outbound-sender",
-                 "whatsapp-fake", "prometheus", "grafana"):
+                 "staff-console", "whatsapp-fake", "prometheus", "grafana"):
         check(want in services, f"service {want} exists")
 
     images = set()
@@ -256,6 +257,7 @@ def cmd_compose(root: Path) -> None:
     # Pairs that must agree.
     env = {n: env_dict(s.get("environment")) for n, s in services.items()}
     ing, fake, snd, run = env["webhook-ingest"], env["whatsapp-fake"], env["outbound-sender"], env["job-runner"]
+    con = env["staff-console"]
     check(ing.get("WHATSAPP_APP_SECRET") and ing.get("WHATSAPP_APP_SECRET") == fake.get("FAKE_APP_SECRET"),
           "whatsapp-fake signs status webhooks with ingest's WHATSAPP_APP_SECRET")
     check(snd.get("WHATSAPP_ACCESS_TOKEN") and snd.get("WHATSAPP_ACCESS_TOKEN") == fake.get("FAKE_ACCESS_TOKEN"),
@@ -268,6 +270,20 @@ def cmd_compose(root: Path) -> None:
           "whatsapp-fake posts statuses to ingest's /api/webhooks/whatsapp")
     check(fake.get("BIND_ADDR", "").startswith("0.0.0.0:"), "whatsapp-fake listens on all interfaces (its default is 127.0.0.1)")
     check(ing.get("WEBHOOK_ALLOW_UNSIGNED", "false") == "false", "ingest verifies signatures (WEBHOOK_ALLOW_UNSIGNED unset or false)")
+    # The console writes template replies that outbound-sender sends: both read one catalogue.
+    def mount_source(service: str, target: str | None) -> str | None:
+        for v in services[service].get("volumes") or []:
+            parts = str(v).split(":")
+            if len(parts) >= 2 and parts[1] == target:
+                return parts[0]
+        return None
+    check(bool(con.get("WHATSAPP_TEMPLATES")) and con.get("WHATSAPP_TEMPLATES") == snd.get("WHATSAPP_TEMPLATES")
+          and mount_source("staff-console", con.get("WHATSAPP_TEMPLATES")) is not None
+          and mount_source("staff-console", con.get("WHATSAPP_TEMPLATES"))
+          == mount_source("outbound-sender", snd.get("WHATSAPP_TEMPLATES")),
+          "staff-console and outbound-sender read the same WHATSAPP_TEMPLATES file, mounted from the same source")
+    check(con.get("TRUST_FORWARDED_FOR", "false") == "false",
+          "staff-console trusts no X-Forwarded-For in compose (no proxy in front of it)")
     secrets = {
         "WHATSAPP_APP_SECRET": ing.get("WHATSAPP_APP_SECRET"),
         "WHATSAPP_VERIFY_TOKEN": ing.get("WHATSAPP_VERIFY_TOKEN"),
@@ -281,7 +297,7 @@ def cmd_compose(root: Path) -> None:
     for k, v in secrets.items():
         check(bool(v) and "dev-only" in v, f"{k} is a value marked dev-only")
     pg_pw = env["postgres"].get("POSTGRES_PASSWORD", "")
-    for n in ("migrate", "webhook-ingest", "job-runner", "outbound-sender"):
+    for n in ("migrate", "webhook-ingest", "job-runner", "outbound-sender", "staff-console"):
         url = env[n].get("DATABASE_URL", "")
         check(f":{pg_pw}@postgres:5432/" in url, f"{n}: DATABASE_URL points at the postgres service with its password")
     check(env["jaeger"].get("COLLECTOR_OTLP_ENABLED") == "true", "jaeger accepts OTLP")
@@ -315,7 +331,7 @@ def cmd_compose(root: Path) -> None:
                 want = port_of(svc_env.get("BIND_ADDR", "")) or DEFAULT_PORTS.get(binary)
                 check(str(want) == port, f"prometheus scrapes {host} on its port {want}")
                 check(sc["job_name"] == host, f"scrape job of {host} is named {host} (alerts match on job)")
-    for s in ("webhook-ingest", "job-runner", "outbound-sender"):
+    for s in SCRAPED:
         check(s in scraped, f"prometheus scrapes {s}")
     # Grafana
     g = services["grafana"]
@@ -639,7 +655,7 @@ LABEL_VALUES = {
     ("queue_depth", "queue"): {"outbound_job", "outbound_message_log"},
     ("queue_depth", "status"): {"queued", "running", "sending", "uncertain"},
     ("queue_oldest_age_seconds", "queue"): {"outbound_job", "outbound_message_log"},
-    ("up", "job"): {"webhook-ingest", "job-runner", "outbound-sender"},
+    ("up", "job"): set(SCRAPED),
 }
 TARGET_LABELS = {"job", "instance", "namespace", "pod"}
 KNOWN: dict[str, set[str]] = {}
@@ -791,6 +807,14 @@ def cmd_metrics(root: Path, rules_out: str) -> None:
                           ("uncertain sends", r"outbound_uncertain_total"), ("Graph API auth errors", r'disposition="auth"'),
                           ("a service down", r"\bup\b")):
         check(re.search(pattern, alert_exprs) is not None, f"an alert covers {what}")
+    # Every scraped service is named where services are listed by name.
+    up_selectors = re.findall(r'up\{job=~"([^"]+)"\}', alert_exprs)
+    absent = set(re.findall(r'absent\(up\{job="([^"]+)"\}\)', alert_exprs))
+    dash_up = [set(m.split("|")) for _, e in exprs for m in re.findall(r'\bup\{job=~"([^"]+)"\}', e)]
+    for svc in SCRAPED:
+        check(any(svc in sel.split("|") for sel in up_selectors), f"an alert fires when {svc} is down")
+        check(svc in absent, f"an alert fires when {svc} has no scrape target")
+        check(bool(dash_up) and all(svc in d for d in dash_up), f"the dashboard's targets panel shows {svc}")
 
     # What the code exports (informational: some metrics are added by work in progress).
     code = ""
