@@ -387,8 +387,34 @@ def labels_match(selector: dict, labels: dict) -> bool:
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
+def ingress_routes(path: str, paths: list[tuple[str, str]]) -> bool:
+    """Whether an Ingress with `paths` ((path, pathType) pairs) sends a request for `path` on."""
+    for p, kind in paths:
+        if kind == "Exact" and path == p:
+            return True
+        if kind in ("Prefix", "ImplementationSpecific"):
+            prefix = p.rstrip("/")
+            if prefix == "" or path == prefix or path.startswith(prefix + "/"):
+                return True
+    return False
+
+
+def console_routes(root: Path) -> list[str]:
+    """The staff console's GET/POST paths, from its route table and its asset paths, with
+    `{id}`-style segments replaced by a sample value."""
+    src = root / "crates/staff-console/src"
+    routes = re.findall(r'\.route\(\s*"(/[^"]*)"', (src / "startup.rs").read_text())
+    routes += [p + "x" for p in re.findall(r'concat!\(\s*"(/assets/[^"]*)"', (src / "assets.rs").read_text())]
+    return sorted({re.sub(r"\{[^}]+\}", "1", r) for r in routes})
+
+
+# Deployments that take traffic from an Ingress: they get a preStop delay so that the load
+# balancer stops routing to a pod before it stops listening.
+BEHIND_INGRESS = {"webhook-ingest", "staff-console"}
+
+
 def check_render(name: str, objs: list[dict], secret_name: str | None, base_secret_keys: set[str],
-                 image_has_sleep: bool) -> None:
+                 image_has_sleep: bool, root: Path | None = None) -> None:
     print(f"  -- {name}: {len(objs)} objects")
     by_kind: dict[str, dict[str, dict]] = {}
     for o in objs:
@@ -400,11 +426,13 @@ def check_render(name: str, objs: list[dict], secret_name: str | None, base_secr
     check(len(ns) == 1 and None not in ns, f"{name}: every namespaced object is in one namespace ({sorted(map(str, ns))})")
     configmaps = {n: o.get("data", {}) for n, o in by_kind.get("ConfigMap", {}).items()}
     secrets = {n: {**o.get("data", {}), **o.get("stringData", {})} for n, o in by_kind.get("Secret", {}).items()}
-    for want in ("webhook-ingest", "job-runner", "outbound-sender"):
+    for want in ("webhook-ingest", "job-runner", "outbound-sender", "staff-console"):
         check(want in by_kind.get("Deployment", {}), f"{name}: Deployment {want}")
     check("webhook-ingest" in by_kind.get("Service", {}), f"{name}: Service webhook-ingest")
     check("job-runner" in by_kind.get("Service", {}), f"{name}: Service job-runner (operator API)")
-    check(len(by_kind.get("Ingress", {})) == 1, f"{name}: one Ingress")
+    check("staff-console" in by_kind.get("Service", {}), f"{name}: Service staff-console")
+    check(sorted(by_kind.get("Ingress", {})) == ["staff-console", "webhook-ingest"],
+          f"{name}: two Ingresses, webhook-ingest and staff-console ({sorted(by_kind.get('Ingress', {}))})")
     check(len(by_kind.get("HorizontalPodAutoscaler", {})) >= 1, f"{name}: a HorizontalPodAutoscaler")
     check(len(by_kind.get("PodDisruptionBudget", {})) >= 1, f"{name}: a PodDisruptionBudget")
     check(len(by_kind.get("Job", {})) == 1, f"{name}: one migration Job")
@@ -474,8 +502,11 @@ def check_render(name: str, objs: list[dict], secret_name: str | None, base_secr
                         pre_secs = int(pc[1]) if len(pc) > 1 and pc[1].isdigit() else 0
                     elif "sleep" in pre:
                         pre_secs = int(pre["sleep"].get("seconds", 0))
-                    if binary == "webhook-ingest":
+                    if binary in BEHIND_INGRESS:
                         check(pre_secs > 0, f"{cw}: preStop delay lets the load balancer stop routing first")
+                    if binary == "staff-console":
+                        check(env.get("TRUST_FORWARDED_FOR") == "true",
+                              f"{cw}: TRUST_FORWARDED_FOR=true (login limits count the client, not the ingress)")
                     if sto and sto.isdigit():
                         need = int(sto) + pre_secs + 5
                         check(grace >= need, f"{cw}: terminationGracePeriodSeconds {grace} >= preStop {pre_secs} + "
@@ -535,12 +566,14 @@ def check_render(name: str, objs: list[dict], secret_name: str | None, base_secr
                 c = deploy_pods[targets[0]][1]
                 names = {cp.get("name") for cp in c.get("ports", [])} | {cp["containerPort"] for cp in c.get("ports", [])}
                 check(tp in names, f"{name}: Service/{sname} targetPort {tp} exists on the pod")
+    hosts_of: dict[str, set[str]] = {}
     for iname, ing in by_kind.get("Ingress", {}).items():
         paths = []
         for rule in ing["spec"].get("rules", []):
             check(bool(rule.get("host")), f"{name}: Ingress/{iname} has a host ({rule.get('host')})")
+            hosts_of.setdefault(iname, set()).add(rule.get("host"))
             for p in rule.get("http", {}).get("paths", []):
-                paths.append(p["path"])
+                paths.append((p["path"], p.get("pathType")))
                 be = p["backend"]["service"]
                 svc = by_kind.get("Service", {}).get(be["name"])
                 check(svc is not None, f"{name}: Ingress/{iname} backend Service {be['name']} exists")
@@ -548,7 +581,24 @@ def check_render(name: str, objs: list[dict], secret_name: str | None, base_secr
                     pnames = {sp.get("name") for sp in svc["spec"]["ports"]} | {sp["port"] for sp in svc["spec"]["ports"]}
                     check(be["port"].get("name", be["port"].get("number")) in pnames,
                           f"{name}: Ingress/{iname} backend port exists on Service {be['name']}")
-        check(paths == ["/api/webhooks/whatsapp"], f"{name}: Ingress/{iname} exposes only /api/webhooks/whatsapp ({paths})")
+        for internal in INTERNAL_PATHS:
+            check(not ingress_routes(internal, paths), f"{name}: Ingress/{iname} keeps {internal} inside the cluster")
+        if iname == "webhook-ingest":
+            check([p for p, _ in paths] == ["/api/webhooks/whatsapp"],
+                  f"{name}: Ingress/{iname} exposes only /api/webhooks/whatsapp ({paths})")
+        elif iname == "staff-console":
+            backends = {p["backend"]["service"]["name"] for r in ing["spec"].get("rules", [])
+                        for p in r.get("http", {}).get("paths", [])}
+            check(backends == {"staff-console"}, f"{name}: Ingress/{iname} routes to Service staff-console only ({sorted(backends)})")
+            if root is not None:
+                routes = console_routes(root)
+                check(len(routes) > 5, f"{name}: found the console's routes in crates/staff-console/src ({len(routes)})")
+                missing = [r for r in routes if not ingress_routes(r, paths)]
+                check(not missing, f"{name}: Ingress/{iname} routes every console page (not routed: {missing})")
+                check(ingress_routes("/events", paths), f"{name}: Ingress/{iname} routes /events")
+    if "webhook-ingest" in hosts_of and "staff-console" in hosts_of:
+        check(not hosts_of["webhook-ingest"] & hosts_of["staff-console"],
+              f"{name}: the staff console has a host of its own ({sorted(hosts_of['staff-console'])})")
     for hname, hpa in by_kind.get("HorizontalPodAutoscaler", {}).items():
         ref = hpa["spec"]["scaleTargetRef"]
         d = by_kind.get("Deployment", {}).get(ref["name"])
@@ -581,8 +631,10 @@ def cmd_k8s(root: Path, base_render: str, overlay_render: str) -> None:
     describe("expected objects; one namespace and image; every pod non-root, seccomp RuntimeDefault, read-only "
              "root, no privilege escalation, ALL capabilities dropped, requests and limits; serve pods: ports vs "
              "BIND_ADDR, /healthz and /readyz probes, scrape annotations, grace >= preStop + SHUTDOWN_TIMEOUT_SECS "
-             "+ 5; migrate Job; run-once and prune CronJobs (schedule, Forbid, deadlines, drain); ConfigMap and "
-             "Secret keys, Service/Ingress/HPA/PDB references; overlay image, host, TLS, no Secret")
+             "+ 5, preStop behind an Ingress; migrate Job; run-once and prune CronJobs (schedule, Forbid, "
+             "deadlines, drain); ConfigMap and Secret keys, Service/Ingress/HPA/PDB references; no Ingress routes "
+             "/metrics, /healthz, /readyz; the console's Ingress routes every console page on a host of its own, "
+             "TRUST_FORWARDED_FOR behind it; overlay image, hosts, TLS, SSE annotations, no Secret")
     base = load_all(base_render)
     overlay = load_all(overlay_render)
     image_has_sleep = (root / "target/deploy-tools/.image-has-sleep").read_text().strip() == "yes" \
@@ -600,8 +652,8 @@ def cmd_k8s(root: Path, base_render: str, overlay_render: str) -> None:
         check(all("PLACEHOLDER" in str(v) for v in data.values()), "every example Secret value is a PLACEHOLDER")
     check(not any(o["kind"] == "Secret" for o in overlay),
           "production overlay renders no Secret (kubectl apply -k never overwrites the real one)")
-    check_render("base", base, secret_name, keys, image_has_sleep)
-    check_render("production overlay", overlay, secret_name, keys, image_has_sleep)
+    check_render("base", base, secret_name, keys, image_has_sleep, root)
+    check_render("production overlay", overlay, secret_name, keys, image_has_sleep, root)
     # Overlay specifics.
     b_img = {c["image"] for o in base if o["kind"] == "Deployment" for c in o["spec"]["template"]["spec"]["containers"]}
     o_img = {c["image"] for o in overlay if o["kind"] == "Deployment" for c in o["spec"]["template"]["spec"]["containers"]}
@@ -609,9 +661,19 @@ def cmd_k8s(root: Path, base_render: str, overlay_render: str) -> None:
     o_hosts = {r["host"] for o in overlay if o["kind"] == "Ingress" for r in o["spec"]["rules"]}
     b_hosts = {r["host"] for o in base if o["kind"] == "Ingress" for r in o["spec"]["rules"]}
     check(o_hosts != b_hosts, f"overlay sets the ingress host ({sorted(o_hosts)})")
-    o_ing = next(o for o in overlay if o["kind"] == "Ingress")
-    tls_hosts = {h for t in o_ing["spec"].get("tls", []) for h in t.get("hosts", [])}
-    check(o_hosts <= tls_hosts, "overlay terminates TLS for the ingress host")
+    for o_ing in (o for o in overlay if o["kind"] == "Ingress"):
+        iname = o_ing["metadata"]["name"]
+        hosts = {r["host"] for r in o_ing["spec"]["rules"]}
+        tls_hosts = {h for t in o_ing["spec"].get("tls", []) for h in t.get("hosts", [])}
+        check(hosts <= tls_hosts, f"overlay terminates TLS for Ingress/{iname}'s host ({sorted(hosts)})")
+        check(o_ing["spec"].get("ingressClassName") == "nginx", f"overlay: Ingress/{iname} has ingressClassName nginx")
+        if iname == "staff-console":
+            ann = o_ing["metadata"].get("annotations", {})
+            check(ann.get("nginx.ingress.kubernetes.io/proxy-buffering") == "off",
+                  "overlay: Ingress/staff-console passes server-sent events on unbuffered (proxy-buffering off)")
+            timeout = ann.get("nginx.ingress.kubernetes.io/proxy-read-timeout", "60")
+            check(timeout.isdigit() and int(timeout) >= 600,
+                  f"overlay: Ingress/staff-console lets /events stay open for minutes (proxy-read-timeout {timeout})")
 
 
 # ---------------------------------------------------------------------------------------------
