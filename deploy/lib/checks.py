@@ -79,8 +79,8 @@ DEFAULT_PORTS = {"webhook-ingest": 8080, "job-runner": 8081, "outbound-sender": 
 SCRAPED = ("webhook-ingest", "job-runner", "outbound-sender", "staff-console")
 # Paths that stay inside the cluster: no Ingress may route them.
 INTERNAL_PATHS = ("/metrics", "/healthz", "/readyz")
-# Read by the telemetry crate directly, not through clap.
-NON_CLAP_ENV = {"RUST_LOG", "OTEL_TRACES_FILTER"}
+# Read by the telemetry crate directly, not through clap, or by glibc's allocator.
+NON_CLAP_ENV = {"RUST_LOG", "OTEL_TRACES_FILTER", "MALLOC_MMAP_THRESHOLD_"}
 
 
 def split_command(cmd) -> tuple[str | None, str | None, list[str]]:
