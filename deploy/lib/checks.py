@@ -68,12 +68,19 @@ BINARIES = {
     "webhook-ingest": {"serve", "migrate"},
     "job-runner": {"serve", "run-once", "migrate", "prune", "failed", "requeue"},
     "outbound-sender": {"serve", "migrate"},
+    "staff-console": {"serve", "migrate", "create-user"},
     "whatsapp-fake": {None},
     "orchestrator-core": {"chat", "replay"},
 }
-DEFAULT_PORTS = {"webhook-ingest": 8080, "job-runner": 8081, "outbound-sender": 8082, "whatsapp-fake": 8090}
-# Read by the telemetry crate directly, not through clap.
-NON_CLAP_ENV = {"RUST_LOG", "OTEL_TRACES_FILTER"}
+DEFAULT_PORTS = {"webhook-ingest": 8080, "job-runner": 8081, "outbound-sender": 8082, "staff-console": 8083,
+                 "whatsapp-fake": 8090}
+# The services Prometheus scrapes (whatsapp-fake serves no /metrics): the `job` label of their
+# series, which the alerts and the dashboard name.
+SCRAPED = ("webhook-ingest", "job-runner", "outbound-sender", "staff-console")
+# Paths that stay inside the cluster: no Ingress may route them.
+INTERNAL_PATHS = ("/metrics", "/healthz", "/readyz")
+# Read by the telemetry crate directly, not through clap, or by glibc's allocator.
+NON_CLAP_ENV = {"RUST_LOG", "OTEL_TRACES_FILTER", "MALLOC_MMAP_THRESHOLD_"}
 
 
 def split_command(cmd) -> tuple[str | None, str | None, list[str]]:
@@ -103,7 +110,7 @@ def check_command(where: str, cmd) -> tuple[str | None, str | None, list[str]]:
 
 
 def cmd_dockerfile(root: Path) -> None:
-    describe("multi-stage; rust 1.95 builder; cargo-chef dependency layer and build with --locked; all five "
+    describe("multi-stage; rust 1.95 builder; cargo-chef dependency layer and build with --locked; all six "
              "binaries in /usr/local/bin; slim runtime with ca-certificates and a numeric non-root USER; "
              ".dockerignore drops target/ and .git but keeps every workspace member, Cargo.lock, migrations/")
     text = (root / "deploy/docker/Dockerfile").read_text()
@@ -130,11 +137,15 @@ def cmd_dockerfile(root: Path) -> None:
     bins_text = (bins_arg.group(1) if bins_arg else "") + " " + build_line
     copied = re.search(r"for bin in ([^;]+); do\s+cp \"target/release/\$\{bin\}\" /out/", logical)
     copied_bins = copied.group(1).split() if copied else []
-    for b in ("webhook-ingest", "job-runner", "outbound-sender", "whatsapp-fake", "orchestrator-core"):
+    for b in BINARIES:
         check(f"--bin {b}" in bins_text, f"builds --bin {b}")
         check(b in copied_bins, f"{b} is staged in /out/ for the runtime image")
     check(re.search(r"COPY --from=\S+ /out/ /usr/local/bin/", runtime_text) is not None,
           "binaries land in /usr/local/bin")
+    exposed = {int(p) for line in re.findall(r"^EXPOSE\s+(.+)$", runtime_text, re.M) for p in line.split()
+               if p.isdigit()}
+    check(set(DEFAULT_PORTS.values()) <= exposed,
+          f"EXPOSE lists every service's default port ({sorted(exposed)})")
     check("ca-certificates" in runtime_text, "runtime installs ca-certificates")
     users = re.findall(r"^USER\s+(\S+)", runtime_text, re.M)
     uid = users[-1].split(":")[0] if users else ""
@@ -182,13 +193,14 @@ def cmd_compose(root: Path) -> None:
              "no restart); named volumes declared, bind sources exist; one image from deploy/docker/Dockerfile; "
              "valid binary/subcommand; OTLP to jaeger, service name, JSON logs; BIND_ADDR vs published ports "
              "and healthchecks; stop_grace_period covers the drain; fake <-> ingest/sender secrets and URLs agree; "
-             "secrets marked dev-only; prometheus targets and mounts; grafana provisioning paths")
+             "console and sender read one template catalogue; secrets marked dev-only; prometheus targets and "
+             "mounts; grafana provisioning paths")
     doc = yaml.safe_load((root / "docker-compose.yml").read_text())
     services = doc.get("services", {})
     volumes = set((doc.get("volumes") or {}).keys())
     check(bool(services), f"{len(services)} services")
     for want in ("postgres", "jaeger", "migrate", "webhook-ingest", "job-runner", "outbound-sender",
-                 "whatsapp-fake", "prometheus", "grafana"):
+                 "staff-console", "whatsapp-fake", "prometheus", "grafana"):
         check(want in services, f"service {want} exists")
 
     images = set()
@@ -245,6 +257,7 @@ def cmd_compose(root: Path) -> None:
     # Pairs that must agree.
     env = {n: env_dict(s.get("environment")) for n, s in services.items()}
     ing, fake, snd, run = env["webhook-ingest"], env["whatsapp-fake"], env["outbound-sender"], env["job-runner"]
+    con = env["staff-console"]
     check(ing.get("WHATSAPP_APP_SECRET") and ing.get("WHATSAPP_APP_SECRET") == fake.get("FAKE_APP_SECRET"),
           "whatsapp-fake signs status webhooks with ingest's WHATSAPP_APP_SECRET")
     check(snd.get("WHATSAPP_ACCESS_TOKEN") and snd.get("WHATSAPP_ACCESS_TOKEN") == fake.get("FAKE_ACCESS_TOKEN"),
@@ -257,6 +270,20 @@ def cmd_compose(root: Path) -> None:
           "whatsapp-fake posts statuses to ingest's /api/webhooks/whatsapp")
     check(fake.get("BIND_ADDR", "").startswith("0.0.0.0:"), "whatsapp-fake listens on all interfaces (its default is 127.0.0.1)")
     check(ing.get("WEBHOOK_ALLOW_UNSIGNED", "false") == "false", "ingest verifies signatures (WEBHOOK_ALLOW_UNSIGNED unset or false)")
+    # The console writes template replies that outbound-sender sends: both read one catalogue.
+    def mount_source(service: str, target: str | None) -> str | None:
+        for v in services[service].get("volumes") or []:
+            parts = str(v).split(":")
+            if len(parts) >= 2 and parts[1] == target:
+                return parts[0]
+        return None
+    check(bool(con.get("WHATSAPP_TEMPLATES")) and con.get("WHATSAPP_TEMPLATES") == snd.get("WHATSAPP_TEMPLATES")
+          and mount_source("staff-console", con.get("WHATSAPP_TEMPLATES")) is not None
+          and mount_source("staff-console", con.get("WHATSAPP_TEMPLATES"))
+          == mount_source("outbound-sender", snd.get("WHATSAPP_TEMPLATES")),
+          "staff-console and outbound-sender read the same WHATSAPP_TEMPLATES file, mounted from the same source")
+    check(con.get("TRUST_FORWARDED_FOR", "false") == "false",
+          "staff-console trusts no X-Forwarded-For in compose (no proxy in front of it)")
     secrets = {
         "WHATSAPP_APP_SECRET": ing.get("WHATSAPP_APP_SECRET"),
         "WHATSAPP_VERIFY_TOKEN": ing.get("WHATSAPP_VERIFY_TOKEN"),
@@ -270,7 +297,7 @@ def cmd_compose(root: Path) -> None:
     for k, v in secrets.items():
         check(bool(v) and "dev-only" in v, f"{k} is a value marked dev-only")
     pg_pw = env["postgres"].get("POSTGRES_PASSWORD", "")
-    for n in ("migrate", "webhook-ingest", "job-runner", "outbound-sender"):
+    for n in ("migrate", "webhook-ingest", "job-runner", "outbound-sender", "staff-console"):
         url = env[n].get("DATABASE_URL", "")
         check(f":{pg_pw}@postgres:5432/" in url, f"{n}: DATABASE_URL points at the postgres service with its password")
     check(env["jaeger"].get("COLLECTOR_OTLP_ENABLED") == "true", "jaeger accepts OTLP")
@@ -304,7 +331,7 @@ def cmd_compose(root: Path) -> None:
                 want = port_of(svc_env.get("BIND_ADDR", "")) or DEFAULT_PORTS.get(binary)
                 check(str(want) == port, f"prometheus scrapes {host} on its port {want}")
                 check(sc["job_name"] == host, f"scrape job of {host} is named {host} (alerts match on job)")
-    for s in ("webhook-ingest", "job-runner", "outbound-sender"):
+    for s in SCRAPED:
         check(s in scraped, f"prometheus scrapes {s}")
     # Grafana
     g = services["grafana"]
@@ -360,8 +387,34 @@ def labels_match(selector: dict, labels: dict) -> bool:
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
+def ingress_routes(path: str, paths: list[tuple[str, str]]) -> bool:
+    """Whether an Ingress with `paths` ((path, pathType) pairs) sends a request for `path` on."""
+    for p, kind in paths:
+        if kind == "Exact" and path == p:
+            return True
+        if kind in ("Prefix", "ImplementationSpecific"):
+            prefix = p.rstrip("/")
+            if prefix == "" or path == prefix or path.startswith(prefix + "/"):
+                return True
+    return False
+
+
+def console_routes(root: Path) -> list[str]:
+    """The staff console's GET/POST paths, from its route table and its asset paths, with
+    `{id}`-style segments replaced by a sample value."""
+    src = root / "crates/staff-console/src"
+    routes = re.findall(r'\.route\(\s*"(/[^"]*)"', (src / "startup.rs").read_text())
+    routes += [p + "x" for p in re.findall(r'concat!\(\s*"(/assets/[^"]*)"', (src / "assets.rs").read_text())]
+    return sorted({re.sub(r"\{[^}]+\}", "1", r) for r in routes})
+
+
+# Deployments that take traffic from an Ingress: they get a preStop delay so that the load
+# balancer stops routing to a pod before it stops listening.
+BEHIND_INGRESS = {"webhook-ingest", "staff-console"}
+
+
 def check_render(name: str, objs: list[dict], secret_name: str | None, base_secret_keys: set[str],
-                 image_has_sleep: bool) -> None:
+                 image_has_sleep: bool, root: Path | None = None) -> None:
     print(f"  -- {name}: {len(objs)} objects")
     by_kind: dict[str, dict[str, dict]] = {}
     for o in objs:
@@ -373,11 +426,13 @@ def check_render(name: str, objs: list[dict], secret_name: str | None, base_secr
     check(len(ns) == 1 and None not in ns, f"{name}: every namespaced object is in one namespace ({sorted(map(str, ns))})")
     configmaps = {n: o.get("data", {}) for n, o in by_kind.get("ConfigMap", {}).items()}
     secrets = {n: {**o.get("data", {}), **o.get("stringData", {})} for n, o in by_kind.get("Secret", {}).items()}
-    for want in ("webhook-ingest", "job-runner", "outbound-sender"):
+    for want in ("webhook-ingest", "job-runner", "outbound-sender", "staff-console"):
         check(want in by_kind.get("Deployment", {}), f"{name}: Deployment {want}")
     check("webhook-ingest" in by_kind.get("Service", {}), f"{name}: Service webhook-ingest")
     check("job-runner" in by_kind.get("Service", {}), f"{name}: Service job-runner (operator API)")
-    check(len(by_kind.get("Ingress", {})) == 1, f"{name}: one Ingress")
+    check("staff-console" in by_kind.get("Service", {}), f"{name}: Service staff-console")
+    check(sorted(by_kind.get("Ingress", {})) == ["staff-console", "webhook-ingest"],
+          f"{name}: two Ingresses, webhook-ingest and staff-console ({sorted(by_kind.get('Ingress', {}))})")
     check(len(by_kind.get("HorizontalPodAutoscaler", {})) >= 1, f"{name}: a HorizontalPodAutoscaler")
     check(len(by_kind.get("PodDisruptionBudget", {})) >= 1, f"{name}: a PodDisruptionBudget")
     check(len(by_kind.get("Job", {})) == 1, f"{name}: one migration Job")
@@ -447,8 +502,11 @@ def check_render(name: str, objs: list[dict], secret_name: str | None, base_secr
                         pre_secs = int(pc[1]) if len(pc) > 1 and pc[1].isdigit() else 0
                     elif "sleep" in pre:
                         pre_secs = int(pre["sleep"].get("seconds", 0))
-                    if binary == "webhook-ingest":
+                    if binary in BEHIND_INGRESS:
                         check(pre_secs > 0, f"{cw}: preStop delay lets the load balancer stop routing first")
+                    if binary == "staff-console":
+                        check(env.get("TRUST_FORWARDED_FOR") == "true",
+                              f"{cw}: TRUST_FORWARDED_FOR=true (login limits count the client, not the ingress)")
                     if sto and sto.isdigit():
                         need = int(sto) + pre_secs + 5
                         check(grace >= need, f"{cw}: terminationGracePeriodSeconds {grace} >= preStop {pre_secs} + "
@@ -508,12 +566,14 @@ def check_render(name: str, objs: list[dict], secret_name: str | None, base_secr
                 c = deploy_pods[targets[0]][1]
                 names = {cp.get("name") for cp in c.get("ports", [])} | {cp["containerPort"] for cp in c.get("ports", [])}
                 check(tp in names, f"{name}: Service/{sname} targetPort {tp} exists on the pod")
+    hosts_of: dict[str, set[str]] = {}
     for iname, ing in by_kind.get("Ingress", {}).items():
         paths = []
         for rule in ing["spec"].get("rules", []):
             check(bool(rule.get("host")), f"{name}: Ingress/{iname} has a host ({rule.get('host')})")
+            hosts_of.setdefault(iname, set()).add(rule.get("host"))
             for p in rule.get("http", {}).get("paths", []):
-                paths.append(p["path"])
+                paths.append((p["path"], p.get("pathType")))
                 be = p["backend"]["service"]
                 svc = by_kind.get("Service", {}).get(be["name"])
                 check(svc is not None, f"{name}: Ingress/{iname} backend Service {be['name']} exists")
@@ -521,7 +581,24 @@ def check_render(name: str, objs: list[dict], secret_name: str | None, base_secr
                     pnames = {sp.get("name") for sp in svc["spec"]["ports"]} | {sp["port"] for sp in svc["spec"]["ports"]}
                     check(be["port"].get("name", be["port"].get("number")) in pnames,
                           f"{name}: Ingress/{iname} backend port exists on Service {be['name']}")
-        check(paths == ["/api/webhooks/whatsapp"], f"{name}: Ingress/{iname} exposes only /api/webhooks/whatsapp ({paths})")
+        for internal in INTERNAL_PATHS:
+            check(not ingress_routes(internal, paths), f"{name}: Ingress/{iname} keeps {internal} inside the cluster")
+        if iname == "webhook-ingest":
+            check([p for p, _ in paths] == ["/api/webhooks/whatsapp"],
+                  f"{name}: Ingress/{iname} exposes only /api/webhooks/whatsapp ({paths})")
+        elif iname == "staff-console":
+            backends = {p["backend"]["service"]["name"] for r in ing["spec"].get("rules", [])
+                        for p in r.get("http", {}).get("paths", [])}
+            check(backends == {"staff-console"}, f"{name}: Ingress/{iname} routes to Service staff-console only ({sorted(backends)})")
+            if root is not None:
+                routes = console_routes(root)
+                check(len(routes) > 5, f"{name}: found the console's routes in crates/staff-console/src ({len(routes)})")
+                missing = [r for r in routes if not ingress_routes(r, paths)]
+                check(not missing, f"{name}: Ingress/{iname} routes every console page (not routed: {missing})")
+                check(ingress_routes("/events", paths), f"{name}: Ingress/{iname} routes /events")
+    if "webhook-ingest" in hosts_of and "staff-console" in hosts_of:
+        check(not hosts_of["webhook-ingest"] & hosts_of["staff-console"],
+              f"{name}: the staff console has a host of its own ({sorted(hosts_of['staff-console'])})")
     for hname, hpa in by_kind.get("HorizontalPodAutoscaler", {}).items():
         ref = hpa["spec"]["scaleTargetRef"]
         d = by_kind.get("Deployment", {}).get(ref["name"])
@@ -554,8 +631,10 @@ def cmd_k8s(root: Path, base_render: str, overlay_render: str) -> None:
     describe("expected objects; one namespace and image; every pod non-root, seccomp RuntimeDefault, read-only "
              "root, no privilege escalation, ALL capabilities dropped, requests and limits; serve pods: ports vs "
              "BIND_ADDR, /healthz and /readyz probes, scrape annotations, grace >= preStop + SHUTDOWN_TIMEOUT_SECS "
-             "+ 5; migrate Job; run-once and prune CronJobs (schedule, Forbid, deadlines, drain); ConfigMap and "
-             "Secret keys, Service/Ingress/HPA/PDB references; overlay image, host, TLS, no Secret")
+             "+ 5, preStop behind an Ingress; migrate Job; run-once and prune CronJobs (schedule, Forbid, "
+             "deadlines, drain); ConfigMap and Secret keys, Service/Ingress/HPA/PDB references; no Ingress routes "
+             "/metrics, /healthz, /readyz; the console's Ingress routes every console page on a host of its own, "
+             "TRUST_FORWARDED_FOR behind it; overlay image, hosts, TLS, SSE annotations, no Secret")
     base = load_all(base_render)
     overlay = load_all(overlay_render)
     image_has_sleep = (root / "target/deploy-tools/.image-has-sleep").read_text().strip() == "yes" \
@@ -573,8 +652,8 @@ def cmd_k8s(root: Path, base_render: str, overlay_render: str) -> None:
         check(all("PLACEHOLDER" in str(v) for v in data.values()), "every example Secret value is a PLACEHOLDER")
     check(not any(o["kind"] == "Secret" for o in overlay),
           "production overlay renders no Secret (kubectl apply -k never overwrites the real one)")
-    check_render("base", base, secret_name, keys, image_has_sleep)
-    check_render("production overlay", overlay, secret_name, keys, image_has_sleep)
+    check_render("base", base, secret_name, keys, image_has_sleep, root)
+    check_render("production overlay", overlay, secret_name, keys, image_has_sleep, root)
     # Overlay specifics.
     b_img = {c["image"] for o in base if o["kind"] == "Deployment" for c in o["spec"]["template"]["spec"]["containers"]}
     o_img = {c["image"] for o in overlay if o["kind"] == "Deployment" for c in o["spec"]["template"]["spec"]["containers"]}
@@ -582,9 +661,19 @@ def cmd_k8s(root: Path, base_render: str, overlay_render: str) -> None:
     o_hosts = {r["host"] for o in overlay if o["kind"] == "Ingress" for r in o["spec"]["rules"]}
     b_hosts = {r["host"] for o in base if o["kind"] == "Ingress" for r in o["spec"]["rules"]}
     check(o_hosts != b_hosts, f"overlay sets the ingress host ({sorted(o_hosts)})")
-    o_ing = next(o for o in overlay if o["kind"] == "Ingress")
-    tls_hosts = {h for t in o_ing["spec"].get("tls", []) for h in t.get("hosts", [])}
-    check(o_hosts <= tls_hosts, "overlay terminates TLS for the ingress host")
+    for o_ing in (o for o in overlay if o["kind"] == "Ingress"):
+        iname = o_ing["metadata"]["name"]
+        hosts = {r["host"] for r in o_ing["spec"]["rules"]}
+        tls_hosts = {h for t in o_ing["spec"].get("tls", []) for h in t.get("hosts", [])}
+        check(hosts <= tls_hosts, f"overlay terminates TLS for Ingress/{iname}'s host ({sorted(hosts)})")
+        check(o_ing["spec"].get("ingressClassName") == "nginx", f"overlay: Ingress/{iname} has ingressClassName nginx")
+        if iname == "staff-console":
+            ann = o_ing["metadata"].get("annotations", {})
+            check(ann.get("nginx.ingress.kubernetes.io/proxy-buffering") == "off",
+                  "overlay: Ingress/staff-console passes server-sent events on unbuffered (proxy-buffering off)")
+            timeout = ann.get("nginx.ingress.kubernetes.io/proxy-read-timeout", "60")
+            check(timeout.isdigit() and int(timeout) >= 600,
+                  f"overlay: Ingress/staff-console lets /events stay open for minutes (proxy-read-timeout {timeout})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -628,7 +717,7 @@ LABEL_VALUES = {
     ("queue_depth", "queue"): {"outbound_job", "outbound_message_log"},
     ("queue_depth", "status"): {"queued", "running", "sending", "uncertain"},
     ("queue_oldest_age_seconds", "queue"): {"outbound_job", "outbound_message_log"},
-    ("up", "job"): {"webhook-ingest", "job-runner", "outbound-sender"},
+    ("up", "job"): set(SCRAPED),
 }
 TARGET_LABELS = {"job", "instance", "namespace", "pod"}
 KNOWN: dict[str, set[str]] = {}
@@ -780,6 +869,14 @@ def cmd_metrics(root: Path, rules_out: str) -> None:
                           ("uncertain sends", r"outbound_uncertain_total"), ("Graph API auth errors", r'disposition="auth"'),
                           ("a service down", r"\bup\b")):
         check(re.search(pattern, alert_exprs) is not None, f"an alert covers {what}")
+    # Every scraped service is named where services are listed by name.
+    up_selectors = re.findall(r'up\{job=~"([^"]+)"\}', alert_exprs)
+    absent = set(re.findall(r'absent\(up\{job="([^"]+)"\}\)', alert_exprs))
+    dash_up = [set(m.split("|")) for _, e in exprs for m in re.findall(r'\bup\{job=~"([^"]+)"\}', e)]
+    for svc in SCRAPED:
+        check(any(svc in sel.split("|") for sel in up_selectors), f"an alert fires when {svc} is down")
+        check(svc in absent, f"an alert fires when {svc} has no scrape target")
+        check(bool(dash_up) and all(svc in d for d in dash_up), f"the dashboard's targets panel shows {svc}")
 
     # What the code exports (informational: some metrics are added by work in progress).
     code = ""

@@ -1,7 +1,12 @@
-//! `cargo xtask dev`: the pipeline on this machine.
+//! `cargo xtask dev`: the pipeline and the staff console on this machine.
 
-use anyhow::Context;
+use std::path::Path;
+use std::process::Stdio;
+
+use anyhow::{Context, bail};
+use rand::distr::{Alphanumeric, SampleString};
 use testkit::service::ChildService;
+use tokio::io::AsyncWriteExt;
 
 use crate::{demo, workspace};
 
@@ -20,6 +25,12 @@ pub struct DevArgs {
     /// Port of whatsapp-fake, the Graph API double the sender talks to.
     #[arg(long, default_value_t = 8090)]
     fake_port: u16,
+    /// Port of the staff console. On the embedded throwaway database an admin login
+    /// `dev@localhost` is created with a new random password each run, printed with the
+    /// console's URL; with DATABASE_URL set no account is created (use `staff-console
+    /// create-user`).
+    #[arg(long, default_value_t = 8083)]
+    console_port: u16,
     /// Once everything runs, send the scripted demo conversation through it (as `cargo
     /// xtask demo` does), then keep running.
     #[arg(long)]
@@ -31,11 +42,22 @@ const DEV_APP_SECRET: &str = "dev-app-secret";
 const DEV_VERIFY_TOKEN: &str = "dev-verify-token";
 const DEV_RUNNER_TOKEN: &str = "dev-runner-token";
 const DEV_ACCESS_TOKEN: &str = "dev-access-token";
+/// The staff console's development login (its password is new each run).
+const DEV_STAFF_EMAIL: &str = "dev@localhost";
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let bin = workspace::build_all()?;
     let (database_url, cluster) = workspace::database("dev-pg", false)?;
     store::migrations::run_pending(&database_url).await.context("migrating")?;
+    // An account only on the database this run created and throws away, never on one named by
+    // DATABASE_URL.
+    let staff_password = if cluster.is_some() {
+        let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
+        create_staff_user(&bin.join("staff-console"), &database_url, DEV_STAFF_EMAIL, &password).await?;
+        Some(password)
+    } else {
+        None
+    };
 
     let ingest_bind = format!("127.0.0.1:{}", args.ingest_port);
     let ingest_env = [
@@ -90,6 +112,16 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         ChildService::start_echoing(&bin.join("outbound-sender"), &["serve"], &sender_env, "sender")
             .await
             .context("starting outbound-sender")?;
+    let console_bind = format!("127.0.0.1:{}", args.console_port);
+    let console_env = [
+        ("DATABASE_URL", database_url.as_str()),
+        ("BIND_ADDR", console_bind.as_str()),
+        ("WHATSAPP_TEMPLATES", &templates),
+    ];
+    let mut console =
+        ChildService::start_echoing(&bin.join("staff-console"), &["serve"], &console_env, "console")
+            .await
+            .context("starting staff-console")?;
 
     let embedded = if cluster.is_some() { " (embedded, throwaway)" } else { "" };
     println!();
@@ -100,11 +132,22 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     );
     println!("  job-runner      {}  (token `{DEV_RUNNER_TOKEN}`)", runner.url("/api/notifications"));
     println!("  outbound-sender {}  sends to whatsapp-fake at {}", sender.url("/metrics"), fake.url(""));
+    println!("  staff-console   {}", console.url("/login"));
+    match &staff_password {
+        Some(password) => println!(
+            "                  log in as `{DEV_STAFF_EMAIL}`, password `{password}` (admin; new each run)"
+        ),
+        None => println!(
+            "                  no account created on DATABASE_URL: {} create-user --email you@example.com --role admin",
+            bin.join("staff-console").display()
+        ),
+    }
     println!(
-        "  health          {}  {}  {}",
+        "  health          {}  {}  {}  {}",
         ingest.url("/readyz"),
         runner.url("/readyz"),
-        sender.url("/readyz")
+        sender.url("/readyz"),
+        console.url("/readyz")
     );
     println!();
     println!(
@@ -143,8 +186,41 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     ingest.terminate().await.context("stopping webhook-ingest")?;
     runner.terminate().await.context("stopping job-runner")?;
     sender.terminate().await.context("stopping outbound-sender")?;
+    console.terminate().await.context("stopping staff-console")?;
     fake.terminate().await.context("stopping whatsapp-fake")?;
     drop(cluster);
+    Ok(())
+}
+
+/// `staff-console create-user` with the password on standard input, as an operator would
+/// pipe it.
+async fn create_staff_user(
+    binary: &Path,
+    database_url: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<()> {
+    let mut child = tokio::process::Command::new(binary)
+        .args(["create-user", "--email", email, "--role", "admin"])
+        .env("DATABASE_URL", database_url)
+        .env("LOG_FORMAT", "json")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("running {} create-user", binary.display()))?;
+    let mut stdin = child.stdin.take().context("create-user's standard input")?;
+    stdin.write_all(format!("{password}\n").as_bytes()).await.context("writing the password")?;
+    drop(stdin);
+    let out = child.wait_with_output().await.context("waiting for create-user")?;
+    if !out.status.success() {
+        bail!(
+            "staff-console create-user failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     Ok(())
 }
 

@@ -20,7 +20,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Task {
     /// Run the pipeline locally: an embedded throwaway Postgres (unless DATABASE_URL is
-    /// set), migrations, and every service built so far, until Ctrl-C.
+    /// set), migrations, every service and the staff console with an admin login for this
+    /// run, until Ctrl-C.
     Dev(dev::DevArgs),
     /// Send a scripted customer conversation through the stack `cargo xtask dev` runs and
     /// print it as the customer's phone shows it, with delivery ticks.
