@@ -26,6 +26,9 @@ pub enum PageError {
     /// The request is malformed; the text says what to fix.
     #[error("{0}")]
     BadRequest(String),
+    /// The console cannot serve this now (shutting down, or a worker thread failed).
+    #[error("the console is busy; try again in a moment")]
+    Unavailable,
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -37,6 +40,7 @@ impl ResponseError for PageError {
             Self::LoginRequired => StatusCode::SEE_OTHER,
             Self::BadCsrf | Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -51,6 +51,9 @@ pub const COUNTERS: &[Counter] = &[
     },
 ];
 
+/// Password checks at once, per process.
+pub const PASSWORD_CHECKS: usize = 2;
+
 /// What every handler shares.
 pub struct Console {
     /// The database.
@@ -61,6 +64,9 @@ pub struct Console {
     pub trust_forwarded_for: bool,
     /// The approved templates, for replies outside the 24-hour window.
     pub templates: TemplateCatalogue,
+    /// Password hashes computed at once (each argon2id check takes 19 MiB and a core for
+    /// tens of milliseconds): a burst of logins queues instead of exhausting memory.
+    pub password_checks: tokio::sync::Semaphore,
     /// Live updates for open pages.
     pub activity: events::Activity,
     /// Cancelled when the console stops (ends the event streams).

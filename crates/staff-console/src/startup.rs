@@ -41,6 +41,7 @@ impl Application {
             session_lifetime: config.session_lifetime(),
             trust_forwarded_for: config.trust_forwarded_for,
             templates,
+            password_checks: tokio::sync::Semaphore::new(crate::PASSWORD_CHECKS),
             activity: events::Activity::default(),
             stop: CancellationToken::new(),
         });

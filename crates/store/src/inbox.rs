@@ -92,7 +92,13 @@ pub struct InboxRow {
     pub unread: i64,
 }
 
-pub(crate) const INBOX_SQL: &str = "SELECT c.id, k.wa_id, k.profile_name, c.known_fields->>'name' AS lead_name,
+/// The inbox statement for one filter's condition, with or without a search. Each filter
+/// is its own statement so the planner sees its condition (and uses the partial index of
+/// "needs a person"); the page starts after `($4, $5)` on the inbox order's index.
+macro_rules! inbox_sql {
+    (@search $condition:expr, $search:expr) => {
+        concat!(
+            "SELECT c.id, k.wa_id, k.profile_name, c.known_fields->>'name' AS lead_name,
        COALESCE(c.engine_state->>'stage', 'qualifying') AS stage, k.opted_out_at IS NOT NULL AS opted_out,
        h.email AS held_by, COALESCE(c.last_inbound_at, c.created_at) AS activity_at,
        (SELECT COALESCE(left(m.text_body, 120), '[' || m.message_type || ']') FROM inbound_message m
@@ -104,30 +110,54 @@ FROM conversation c
 JOIN contact k ON k.id = c.contact_id
 LEFT JOIN staff_user h ON h.id = c.held_by
 LEFT JOIN staff_conversation_read r ON r.conversation_id = c.id AND r.staff_user_id = $1
-WHERE CASE $2
-        WHEN 'needs_person' THEN c.held_by IS NOT NULL OR c.engine_state->>'stage' = 'handed_off'
-        WHEN 'qualified' THEN c.engine_state->>'stage' = 'qualified'
-        WHEN 'in_progress' THEN COALESCE(c.engine_state->>'stage', 'qualifying') = 'qualifying'
-                                AND c.held_by IS NULL AND k.opted_out_at IS NULL
-        WHEN 'opted_out' THEN k.opted_out_at IS NOT NULL
-        ELSE true
-      END
-  AND ($3::text IS NULL OR k.wa_id LIKE '%' || $3 || '%'
-       OR k.profile_name ILIKE '%' || $3 || '%' OR c.known_fields->>'name' ILIKE '%' || $3 || '%')
-  AND ($4::timestamptz IS NULL OR (COALESCE(c.last_inbound_at, c.created_at), c.id) < ($4, $5))
+WHERE ", $condition, $search, "
+  AND (COALESCE(c.last_inbound_at, c.created_at), c.id) < ($2, $3)
 ORDER BY COALESCE(c.last_inbound_at, c.created_at) DESC, c.id DESC
-LIMIT $6";
+LIMIT $4"
+        )
+    };
+    ($condition:expr) => {
+        [
+            inbox_sql!(@search $condition, " AND $5::text IS NULL"),
+            inbox_sql!(
+                @search $condition,
+                " AND c.id IN (SELECT v.id FROM conversation v WHERE (v.known_fields ->> 'name') ILIKE '%' || $5 || '%'
+                  UNION SELECT v.id FROM contact x JOIN conversation v ON v.contact_id = x.id
+                  WHERE x.profile_name ILIKE '%' || $5 || '%' OR x.wa_id LIKE '%' || $5 || '%')"
+            ),
+        ]
+    };
+}
+
+/// The condition "needs a person" (the predicate of `conversation_needs_person`).
+macro_rules! needs_person {
+    () => {
+        "(c.held_by IS NOT NULL OR (c.engine_state ->> 'stage') = 'handed_off')"
+    };
+}
+
+/// Every inbox statement: by filter (in [`InboxFilter::ALL`]'s order), then plain and searching.
+pub(crate) const INBOX_SQL: [[&str; 2]; 5] = [
+    inbox_sql!(needs_person!()),
+    inbox_sql!("(c.engine_state ->> 'stage') = 'qualified'"),
+    inbox_sql!(
+        "COALESCE(c.engine_state ->> 'stage', 'qualifying') = 'qualifying' AND c.held_by IS NULL AND k.opted_out_at IS NULL"
+    ),
+    inbox_sql!("k.opted_out_at IS NOT NULL"),
+    inbox_sql!("true"),
+];
 
 /// A page of the inbox for the member of staff `viewer` (whose unread counts it shows).
 pub async fn page(pool: &DbPool, viewer: i64, query: &InboxQuery) -> Result<Vec<InboxRow>, StoreError> {
     let search = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(escape_like);
-    let statement = diesel::sql_query(INBOX_SQL)
+    let filter = InboxFilter::ALL.iter().position(|f| *f == query.filter).unwrap_or(0);
+    let sql = INBOX_SQL[filter][usize::from(search.is_some())];
+    let statement = diesel::sql_query(sql)
         .bind::<BigInt, _>(viewer)
-        .bind::<Text, _>(query.filter.as_str())
-        .bind::<Nullable<Text>, _>(search)
-        .bind::<Nullable<Timestamptz>, _>(query.after.map(|c| c.at))
-        .bind::<BigInt, _>(query.after.map_or(0, |c| c.id))
-        .bind::<BigInt, _>(query.limit.clamp(1, 200));
+        .bind::<Timestamptz, _>(query.after.map_or(DateTime::<Utc>::MAX_UTC, |c| c.at))
+        .bind::<BigInt, _>(query.after.map_or(i64::MAX, |c| c.id))
+        .bind::<BigInt, _>(query.limit.clamp(1, 200))
+        .bind::<Nullable<Text>, _>(search);
     Ok(Prepared(statement).load(&mut *connection(pool).await?).await?)
 }
 
@@ -154,11 +184,14 @@ pub struct InboxCounts {
     pub needs_person_unread: i64,
 }
 
-pub(crate) const COUNTS_SQL: &str = "SELECT count(*) AS needs_person,
+pub(crate) const COUNTS_SQL: &str = concat!(
+    "SELECT count(*) AS needs_person,
        count(*) FILTER (WHERE c.last_inbound_at > COALESCE(r.read_at, '-infinity')) AS needs_person_unread
 FROM conversation c
 LEFT JOIN staff_conversation_read r ON r.conversation_id = c.id AND r.staff_user_id = $1
-WHERE c.held_by IS NOT NULL OR c.engine_state->>'stage' = 'handed_off'";
+WHERE ",
+    needs_person!()
+);
 
 /// The figures of the inbox's header for `viewer`.
 pub async fn counts(pool: &DbPool, viewer: i64) -> Result<InboxCounts, StoreError> {

@@ -94,7 +94,6 @@ mod every_statement_prepares {
         ("prune sessions", staff::PRUNE_SQL),
         ("audit", staff::AUDIT_SQL),
         ("audit trail", staff::AUDIT_TRAIL_SQL),
-        ("inbox page", inbox::INBOX_SQL),
         ("inbox counts", inbox::COUNTS_SQL),
         ("conversation desk", desk::DESK_SQL),
         ("transcript", desk::TRANSCRIPT_SQL),
@@ -115,8 +114,10 @@ mod every_statement_prepares {
         let mut conn = db.connect().await;
         let queues = [WorkQueue::OutboundJob, WorkQueue::OutboundMessageLog];
         let depth = queues.map(|q| (q.table(), q.depth_sql()));
+        let inbox =
+            inbox::INBOX_SQL.map(|[plain, searching]| [("inbox page", plain), ("inbox search", searching)]);
         let mut failures = Vec::new();
-        for (n, (what, sql)) in STATEMENTS.iter().chain(&depth).enumerate() {
+        for (n, (what, sql)) in STATEMENTS.iter().chain(&depth).chain(inbox.iter().flatten()).enumerate() {
             let prepared = format!("PREPARE statement_{n} AS {sql}");
             if let Err(e) = diesel::sql_query(prepared).execute(&mut conn).await {
                 failures.push(format!("{what}: {e}"));

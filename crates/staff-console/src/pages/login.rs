@@ -72,6 +72,7 @@ pub async fn submit(
         return Ok(login_page(&req, StatusCode::TOO_MANY_REQUESTS, Some(&message), &email));
     }
     let credentials = store::staff::credentials(&console.pool, &email).await?;
+    let _permit = console.password_checks.acquire().await.map_err(|_| PageError::Unavailable)?;
     let user = web::block(move || match credentials {
         Some(c) if c.user.disabled_at.is_none() && password::verify(&password, &c.password_hash) => {
             Some(c.user)
@@ -83,7 +84,7 @@ pub async fn submit(
         }
     })
     .await
-    .map_err(|_| PageError::BadRequest("the login could not be checked".into()))?;
+    .map_err(|_| PageError::Unavailable)?;
     let Some(user) = user else {
         store::staff::record_login(&console.pool, &email, &address, None).await?;
         tracing::info!("login failed");

@@ -196,9 +196,10 @@ pub async fn save_user(
     if !email.contains('@') || email.len() > 254 {
         return Err(PageError::BadRequest("give the account's e-mail address".into()));
     }
+    let _permit = console.password_checks.acquire().await.map_err(|_| PageError::Unavailable)?;
     let hash = web::block(move || password::hash(&form.password))
         .await
-        .map_err(|_| PageError::BadRequest("the password could not be hashed".into()))?
+        .map_err(|_| PageError::Unavailable)?
         .map_err(|e| PageError::BadRequest(e.to_string()))?;
     store::staff::save_user(&console.pool, Some(staff.id()), &email, &hash, form.role).await?;
     Ok(redirect("/operations"))

@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS contact_number_search
