@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use crate::helpers::Console;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn markup_from_customers_is_shown_as_text_everywhere() {
+async fn markup_from_customers_is_shown_as_text_in_every_field_of_every_page() {
     let console = Console::start().await;
     let name = "<script>alert('name')</script>";
     let text = "<img src=x onerror=alert(1)> & \"quotes\"";
@@ -19,21 +19,48 @@ async fn markup_from_customers_is_shown_as_text_everywhere() {
             "bold"
         ))
         .await;
+    let field = |f: &str| format!("<i onmouseover=alert('{f}')>{f}</i>");
+    let known = serde_json::json!({
+        "service": field("service"), "name": field("name"), "nationality": field("nationality"),
+        "email": field("email"), "bestTimeToCall": field("time"),
+    });
+    console
+        .execute(&format!(
+            "UPDATE conversation SET known_fields = '{}', engine_state = '{{\"stage\":\"qualified\"}}' WHERE id = {conversation}",
+            known.to_string().replace('\'', "''")
+        ))
+        .await;
+    console
+        .execute(&format!(
+            "INSERT INTO lead (conversation_id, status, service, name, nationality, email, best_time_to_call)
+             SELECT {conversation}, 'qualified', known_fields->>'service', known_fields->>'name', known_fields->>'nationality',
+                    known_fields->>'email', known_fields->>'bestTimeToCall' FROM conversation WHERE id = {conversation}"
+        ))
+        .await;
     let mut agent = console.agent("sara@example.com").await;
-    for path in [
+    let fields: Vec<String> =
+        ["service", "name", "nationality", "email", "time"].iter().map(|f| field(f)).collect();
+    let paths = [
         "/inbox?filter=all".to_owned(),
         format!("/conversations/{conversation}"),
         "/notifications".to_owned(),
-    ] {
+        "/leads".to_owned(),
+    ];
+    for path in paths {
         let page = agent.get(&path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}");
-        for raw in [name, text, "<b>bold</b>"] {
+        if path != "/notifications" {
+            assert!(
+                page.body.contains("&lt;i onmouseover=alert('name')&gt;"),
+                "{path} shows the name as text"
+            );
+        }
+        for raw in [name, text, "<b>bold</b>"].into_iter().chain(fields.iter().map(String::as_str)) {
             assert!(!page.body.contains(raw), "{path} shows {raw} unescaped");
         }
     }
-    let inbox = agent.get("/inbox?filter=all").await;
-    assert!(inbox.body.contains("&lt;script&gt;alert('name')&lt;/script&gt;"), "{}", inbox.body);
     let page = agent.get(&format!("/conversations/{conversation}")).await;
+    assert!(page.body.contains("&lt;script&gt;alert('name')&lt;/script&gt;"), "the profile name, as text");
     assert!(page.body.contains("&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quotes&quot;"));
     let csp = page.headers.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert!(csp.contains("default-src 'self'"), "{csp}");
