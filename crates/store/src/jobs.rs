@@ -5,7 +5,8 @@
 //! lead, job done) commits as one statement (invariant 4). Jobs of one conversation run one
 //! at a time and in arrival order (invariant 5): only the oldest open job of a conversation
 //! can be claimed. A new reply supersedes the conversation's bot replies still queued
-//! (invariant 10); one the sender has claimed is `sending` and never touched.
+//! (invariant 10); one the sender has claimed is `sending` and never touched, and the
+//! conversation's first reply, which carries the greeting (invariant 7), is always sent.
 //!
 //! `started_at` and `completed_at` use `clock_timestamp()`: a claim's clock reading comes
 //! after its snapshot, a completion's before its commit, so within a conversation a job's
@@ -472,6 +473,7 @@ macro_rules! complete_sql {
     FROM saved s
     WHERE s.dedupe_key IS NOT NULL AND o.conversation_id = s.conversation_id AND o.status = 'queued'
       AND o.question_key IS NOT NULL AND o.author_staff_id IS NULL AND o.dedupe_key <> s.dedupe_key
+      AND EXISTS (SELECT 1 FROM outbound_message_log e WHERE e.conversation_id = o.conversation_id AND e.id < o.id)
     RETURNING o.conversation_id
 ), notice_row AS (
     INSERT INTO notification (kind, conversation_id, dedupe_key, title, body)
