@@ -31,6 +31,8 @@ pub struct ReceivedSpan {
     pub kind: i32,
     /// String attributes (other values as their debug text).
     pub attributes: HashMap<String, String>,
+    /// The trace ids the span links to, hex.
+    pub linked_traces: Vec<String>,
 }
 
 /// A running receiver of `POST /v1/traces`.
@@ -117,6 +119,7 @@ async fn receive(body: web::Bytes, spans: web::Data<Arc<Mutex<Vec<ReceivedSpan>>
                     parent_span_id: hex(&span.parent_span_id),
                     kind: span.kind,
                     attributes: attributes(&span.attributes),
+                    linked_traces: span.links.iter().map(|l| hex(&l.trace_id)).collect(),
                 });
             }
         }

@@ -100,3 +100,35 @@ async fn one_inbound_message_is_one_trace_across_the_three_services() {
         .collect();
     assert_eq!(applied, HashSet::from(["sent", "delivered", "read"]));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_turn_of_three_fragments_continues_the_first_trace_and_links_the_others() {
+    let collector = Collector::start();
+    let options = StackOptions {
+        all: env(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.endpoint()),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ]),
+        runner: env(&[("TURN_QUIET_MS", "1500"), ("TURN_MAX_WAIT_MS", "6000")]),
+        ..StackOptions::default()
+    };
+    let p = Pipeline::start(options).await;
+    let customer = Customer::unique();
+    for fragment in ["hi", "i need", "a family visa"] {
+        p.customer_says(&customer, fragment).await;
+    }
+    assert_eq!(p.stack.wait_for_sends(1, WAIT).await.len(), 1, "one reply for the turn");
+    let spans = collector
+        .wait_for(WAIT, |spans| spans.iter().any(|s| s.service == "job-runner" && s.name == "job.run"))
+        .await;
+    let deliveries: Vec<&ReceivedSpan> =
+        spans.iter().filter(|s| s.service == "webhook-ingest" && s.name.starts_with("POST ")).collect();
+    assert_eq!(deliveries.len(), 3, "three webhook deliveries, three traces");
+    let run = the_one(&spans, "job-runner", "job.run");
+    let mut traces: Vec<&str> = deliveries.iter().map(|d| d.trace_id.as_str()).collect();
+    traces.sort_unstable();
+    let mut seen: Vec<&str> =
+        run.linked_traces.iter().map(String::as_str).chain([run.trace_id.as_str()]).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, traces, "the turn's span belongs to one message's trace and links the other two");
+}

@@ -43,6 +43,12 @@ pub async fn run_job(
         outbound_key = tracing::field::Empty,
     );
     telemetry::propagation::continue_trace(&span, job.origin.traceparent.as_deref());
+    // One turn, one reply: the span continues the first message's trace and links the others'.
+    let others = job.messages.iter().filter_map(|m| m.traceparent.as_deref());
+    telemetry::propagation::link_traces(
+        &span,
+        others.filter(|t| Some(*t) != job.origin.traceparent.as_deref()),
+    );
     async {
         tracing::info!(attempt = job.lease.attempts, "Processing job");
         metrics::histogram!("job_pickup_latency_seconds").record(job.waited_secs);
@@ -138,6 +144,10 @@ async fn commit_decision(
     match (completion, &outbound_key) {
         (Fenced::Applied(Completion::Done { outbound_id: Some(outbound_id), superseded }), Some(key)) => {
             tracing::info!(outbound_id, outbound_key = key.as_str(), superseded, "outbound message queued");
+            if let Some(newest) = job.messages.iter().map(|m| m.received_at).max() {
+                let delay = (Utc::now() - newest).num_microseconds().unwrap_or(0) as f64 / 1e6;
+                metrics::histogram!("turn_reply_delay_seconds").record(delay.max(0.0));
+            }
             if superseded > 0 {
                 metrics::counter!("outbound_superseded_total").increment(superseded.unsigned_abs());
             }

@@ -75,6 +75,10 @@ pub struct TurnMessage {
     pub text_body: Option<String>,
     /// When Meta says it was sent.
     pub provider_timestamp: Option<DateTime<Utc>>,
+    /// When webhook-ingest stored it.
+    pub received_at: DateTime<Utc>,
+    /// The trace of its webhook delivery.
+    pub traceparent: Option<String>,
 }
 
 /// A claimed job as the claim statement returns it (one row per job of a turn).
@@ -104,6 +108,8 @@ struct ClaimRow {
     text_body: Option<String>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     provider_timestamp: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Timestamptz)]
+    received_at: DateTime<Utc>,
     #[diesel(sql_type = Double)]
     waited_secs: f64,
     #[diesel(sql_type = Bool)]
@@ -123,6 +129,8 @@ impl ClaimedJob {
                 message_type: MessageType::from(row.message_type),
                 text_body: row.text_body,
                 provider_timestamp: row.provider_timestamp,
+                received_at: row.received_at,
+                traceparent: row.origin.traceparent.clone(),
             };
             match turns.last_mut() {
                 Some(turn) if turn.lease.claim_token == row.lease.claim_token => {
@@ -210,7 +218,7 @@ WHERE j.id = t.id AND c.id = j.conversation_id AND m.id = j.inbound_message_id
 RETURNING j.id, j.conversation_id, j.inbound_message_id, j.inbound_provider_message_id, j.attempts,
           j.max_attempts, j.claim_token, j.request_id, j.traceparent, c.known_fields::text AS known_fields,
           c.engine_state::text AS engine_state, c.version AS conversation_version, m.message_type, m.text_body,
-          m.provider_timestamp, EXTRACT(EPOCH FROM now() - j.created_at)::float8 AS waited_secs,
+          m.provider_timestamp, m.received_at, EXTRACT(EPOCH FROM now() - j.created_at)::float8 AS waited_secs,
           c.held_by IS NOT NULL AS staff_holds";
 
 /// When a conversation's queued messages form a turn that is due.

@@ -30,10 +30,21 @@ pub fn current_traceparent() -> Option<String> {
 /// Makes `span` a child of the trace in `traceparent` (a no-op for `None` or garbage).
 /// Call it before the span is first entered.
 pub fn continue_trace(span: &tracing::Span, traceparent: Option<&str>) {
-    let Some(traceparent) = traceparent else { return };
+    let Some(context) = traceparent.and_then(extract) else { return };
+    let _ = span.set_parent(context);
+}
+
+/// Links `span` to the traces in `traceparents` (skipping garbage): a turn's span continues
+/// its first message's trace and links every other message's.
+pub fn link_traces<'a>(span: &tracing::Span, traceparents: impl IntoIterator<Item = &'a str>) {
+    for context in traceparents.into_iter().filter_map(extract) {
+        span.add_link(context.span().span_context().clone());
+    }
+}
+
+/// The context of a valid `traceparent`.
+fn extract(traceparent: &str) -> Option<opentelemetry::Context> {
     let carrier = HashMap::from([(TRACEPARENT.to_owned(), traceparent.to_owned())]);
     let context = TraceContextPropagator::new().extract(&carrier);
-    if context.span().span_context().is_valid() {
-        let _ = span.set_parent(context);
-    }
+    context.span().span_context().is_valid().then_some(context)
 }
