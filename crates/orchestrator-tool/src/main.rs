@@ -68,7 +68,7 @@ fn main() -> anyhow::Result<()> {
         Command::Chat => chat(std::io::stdin().lock(), &mut std::io::stdout(), &profile),
         Command::Replay { conversation_id, database_url } => {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            runtime.block_on(replay(conversation_id, &database_url, &profile))
+            runtime.block_on(replay(conversation_id, &database_url, &profile, &mut std::io::stdout()))
         }
         Command::Eval { corpus, min_full, min_field } => {
             let report = eval::score(&load_corpus(&corpus)?, &profile);
@@ -159,7 +159,12 @@ fn stored_turn(turn: &store::transcripts::TranscriptTurn) -> StoredTurn<'_> {
     }
 }
 
-async fn replay(conversation_id: i64, database_url: &str, profile: &BusinessProfile) -> anyhow::Result<()> {
+async fn replay(
+    conversation_id: i64,
+    database_url: &str,
+    profile: &BusinessProfile,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let settings = store::PoolSettings {
         application_name: "orchestrator-core",
         max_size: 1,
@@ -171,25 +176,34 @@ async fn replay(conversation_id: i64, database_url: &str, profile: &BusinessProf
         store::transcripts::transcript(&pool, conversation_id).await.context("loading the conversation")?;
     anyhow::ensure!(!transcript.is_empty(), "conversation {conversation_id} has no messages");
     let turns: Vec<StoredTurn<'_>> = transcript.iter().map(stored_turn).collect();
-    let out = &mut std::io::stdout();
     let replayed = orchestrator_core::replay::replay(&turns, profile);
-    for ((stored, turn), result) in transcript.iter().zip(&turns).zip(&replayed) {
-        let message = &stored.inbound;
-        writeln!(
-            out,
-            "\n#{} {} {}: {}",
-            message.id,
-            message.received_at.format("%F %T"),
-            message.message_type.as_str(),
-            message.text_body.as_deref().unwrap_or("-")
-        )?;
+    for (n, result) in replayed.iter().enumerate() {
+        writeln!(out, "\nturn {} ({} message(s))", n + 1, result.messages.len())?;
+        for stored in &transcript[result.messages.clone()] {
+            let message = &stored.inbound;
+            writeln!(
+                out,
+                "  #{} {} {}: {}",
+                message.id,
+                message.received_at.format("%F %T"),
+                message.message_type.as_str(),
+                message.text_body.as_deref().unwrap_or("-")
+            )?;
+        }
         show(out, &result.decision)?;
         let verdict = if result.matches { "✓ matches" } else { "✗ differs" };
-        let statuses: Vec<&str> = stored.replies.iter().map(|r| r.status.as_str()).collect();
-        writeln!(out, "stored: {:?} {statuses:?} {verdict}", turn.stored_replies)?;
+        let last = &transcript[result.messages.end - 1];
+        let bodies: Vec<&str> = last.replies.iter().map(|r| r.body.as_str()).collect();
+        let statuses: Vec<&str> = last.replies.iter().map(|r| r.status.as_str()).collect();
+        writeln!(out, "stored: {bodies:?} {statuses:?} {verdict}")?;
     }
     let differences = replayed.iter().filter(|t| !t.matches).count();
-    writeln!(out, "\n{} message(s), {differences} difference(s)", transcript.len())?;
+    writeln!(
+        out,
+        "\n{} message(s) in {} turn(s), {differences} difference(s)",
+        transcript.len(),
+        replayed.len()
+    )?;
     Ok(())
 }
 
@@ -209,6 +223,39 @@ mod tests {
         assert!(out.contains("staff notified [human_requested]"), "{out}");
         assert!(out.contains("\"nationality\":\"Pakistani\""), "{out}");
         assert!(!out.contains("ignored"), "stops at /quit");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn replay_shows_a_stored_burst_as_one_turn_with_its_one_reply() {
+        let db = testkit::TestDb::new().await;
+        let reply = domain::text_policy::with_greeting(orchestrator_core::texts::ASK_NAME);
+        testkit::sql::execute(db.url(), "INSERT INTO contact (wa_id) VALUES ('971500000900')").await;
+        testkit::sql::execute(
+            db.url(),
+            "INSERT INTO conversation (contact_id, phone_number_id) SELECT id, '123456789012345' FROM contact",
+        )
+        .await;
+        testkit::sql::execute(
+            db.url(),
+            "INSERT INTO inbound_message (conversation_id, provider_message_id, message_type, text_body, raw)
+             SELECT 1, 'wamid.' || n, 'text', t, '{}' FROM (VALUES (1, 'hi'), (2, 'i need'), (3, 'a family visa')) v(n, t)",
+        )
+        .await;
+        testkit::sql::execute(
+            db.url(),
+            &format!(
+                "INSERT INTO outbound_message_log (conversation_id, dedupe_key, question_key, body, reply_to_provider_message_id)
+                 VALUES (1, '1:wamid.3:ASK_NAME', 'ASK_NAME', '{}', 'wamid.3')",
+                reply.replace('\'', "''")
+            ),
+        )
+        .await;
+        let mut out = Vec::new();
+        replay(1, db.url(), &BusinessProfile::default(), &mut out).await.expect("replay");
+        let out = String::from_utf8(out).expect("utf-8");
+        assert!(out.contains("turn 1 (3 message(s))"), "{out}");
+        assert!(out.contains("✓ matches"), "{out}");
+        assert!(out.contains("3 message(s) in 1 turn(s), 0 difference(s)"), "{out}");
     }
 
     #[test]
