@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use testkit::demo::SCRIPT;
@@ -63,10 +63,15 @@ struct Item {
     wamid: String,
 }
 
+/// Share of a customer's lines typed as a burst: two or three fragments 100 to 400 ms
+/// apart, which form one turn.
+const BURST: f64 = 0.5;
+
 /// Lays out `conversations` customers, each sending the first `messages` lines of the
-/// script, starting evenly so that messages arrive at about `rate` per second, with a
-/// random pause of 0.3 to 4 s between a customer's messages (some type fast).
-pub fn plan(conversations: usize, messages: usize, rate: f64, seed: u64) -> Plan {
+/// script, starting evenly so that lines arrive at about `rate` per second, with a random
+/// pause of 0.3 to 4 s between a customer's lines (some type fast). With `bursts`, half of
+/// the lines are sent in fragments.
+pub fn plan(conversations: usize, messages: usize, rate: f64, bursts: bool, seed: u64) -> Plan {
     let mut rng = StdRng::seed_from_u64(seed);
     let customers: Vec<Customer> = (0..conversations).map(|_| Customer::unique()).collect();
     let start_every = Duration::from_secs_f64(messages as f64 / rate.max(0.1));
@@ -74,8 +79,18 @@ pub fn plan(conversations: usize, messages: usize, rate: f64, seed: u64) -> Plan
     for (c, customer) in customers.iter().enumerate() {
         let mut at = start_every.mul_f64(c as f64);
         for line in SCRIPT.iter().take(messages) {
-            let wamid = payloads::unique_wamid();
-            items.push(Item { at, customer: c, message: payloads::text(customer, &wamid, line), wamid });
+            let fragments =
+                if bursts && rng.random_bool(BURST) { fragments(line, &mut rng) } else { vec![*line] };
+            for fragment in fragments {
+                let wamid = payloads::unique_wamid();
+                items.push(Item {
+                    at,
+                    customer: c,
+                    message: payloads::text(customer, &wamid, fragment),
+                    wamid,
+                });
+                at += Duration::from_secs_f64(rng.random_range(0.1..0.4));
+            }
             at += Duration::from_secs_f64(rng.random_range(0.3..4.0));
         }
     }
@@ -113,7 +128,28 @@ pub fn plan(conversations: usize, messages: usize, rate: f64, seed: u64) -> Plan
         deliveries.push(delivery);
     }
     deliveries.sort_by_key(|d| d.at);
-    Plan { deliveries, messages: conversations * messages, batches, reordered }
+    let messages = deliveries.iter().filter(|d| !d.duplicate).map(|d| d.wamids.len()).sum();
+    Plan { deliveries, messages, batches, reordered }
+}
+
+/// `line` cut at word boundaries into two or three fragments (fewer when it has fewer words).
+fn fragments<'a>(line: &'a str, rng: &mut StdRng) -> Vec<&'a str> {
+    let cuts: Vec<usize> = line.match_indices(' ').map(|(i, _)| i).collect();
+    if cuts.is_empty() {
+        return vec![line];
+    }
+    let pieces = rng.random_range(1..=2).min(cuts.len());
+    let mut chosen: Vec<usize> = cuts.choose_multiple(rng, pieces).copied().collect();
+    chosen.sort_unstable();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for cut in chosen {
+        parts.push(line[start..cut].trim());
+        start = cut;
+    }
+    parts.push(line[start..].trim());
+    parts.retain(|p| !p.is_empty());
+    parts
 }
 
 fn window_of(at: Duration) -> u128 {

@@ -27,9 +27,14 @@ pub struct ChaosArgs {
     /// Customer conversations to drive.
     #[arg(long, default_value_t = 2000)]
     conversations: usize,
-    /// Messages per conversation (1 to 6, the steps of the qualification script).
+    /// Lines per conversation (1 to 6, the steps of the qualification script).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=6))]
     messages: u8,
+    /// The runners' quiet period (TURN_QUIET_MS): half of every customer's lines are sent
+    /// as bursts of fragments within it, which must get one reply each. 0 answers every
+    /// message on its own and sends no bursts.
+    #[arg(long, default_value_t = 1000)]
+    quiet_ms: u64,
     /// Inbound messages per second the driver aims at.
     #[arg(long, default_value_t = 80.0)]
     rate: f64,
@@ -70,8 +75,9 @@ impl ChaosArgs {
     }
 }
 
-/// Timings that make faults resolve within a run: short leases, a short uncertainty window.
-fn stack_options() -> StackOptions {
+/// Timings that make faults resolve within a run: short leases, a short uncertainty window;
+/// turns of `quiet_ms` (and at most three times that).
+fn stack_options(quiet_ms: u64) -> StackOptions {
     let env = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     };
@@ -95,7 +101,13 @@ fn stack_options() -> StackOptions {
             ("FAKE_MAX_PER_SECOND", "120"),
             ("FAKE_STATUS_DELAY_MS", "50"),
         ]),
-        runner: env(&[("JOB_LEASE_SECS", "5"), ("JOB_RETRY_BASE_MS", "500"), ("JOB_RETRY_MAX_MS", "5000")]),
+        runner: env(&[
+            ("JOB_LEASE_SECS", "5"),
+            ("JOB_RETRY_BASE_MS", "500"),
+            ("JOB_RETRY_MAX_MS", "5000"),
+            ("TURN_QUIET_MS", &quiet_ms.to_string()),
+            ("TURN_MAX_WAIT_MS", &(quiet_ms * 3).to_string()),
+        ]),
         sender: env(&[
             ("SEND_TIMEOUT_SECS", "2"),
             ("SEND_UNCERTAIN_WINDOW_SECS", "8"),
@@ -121,14 +133,20 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
     let url = crate::bench::fresh_database(&admin_url, "chaos").await?;
     store::migrations::run_pending(&url).await.context("migrating")?;
     println!(
-        "chaos: {} conversations × {} messages at {}/s, {} runners, {} senders, a kill every {} s, seed {seed}",
-        args.conversations, args.messages, args.rate, args.runners, args.senders, args.kill_every
+        "chaos: {} conversations × {} lines at {}/s, turns of {} ms, {} runners, {} senders, a kill every {} s, seed {seed}",
+        args.conversations,
+        args.messages,
+        args.rate,
+        args.quiet_ms,
+        args.runners,
+        args.senders,
+        args.kill_every
     );
 
-    let stack = Stack::start(&bin, &url, stack_options()).await.context("starting the stack")?;
+    let stack = Stack::start(&bin, &url, stack_options(args.quiet_ms)).await.context("starting the stack")?;
     let replicas = faults::Replicas::start(stack, args.runners, args.senders).await?;
     let (ingest_addr, fake_url) = (replicas.ingest_addr(), replicas.fake_url());
-    let plan = driver::plan(args.conversations, args.messages.into(), args.rate, seed);
+    let plan = driver::plan(args.conversations, args.messages.into(), args.rate, args.quiet_ms > 0, seed);
     let driving_for = plan.duration();
     println!("driving for about {:.0} s…", driving_for.as_secs_f64());
 
@@ -161,8 +179,8 @@ pub async fn run(args: ChaosArgs) -> anyhow::Result<()> {
         postgres_outage: outage,
         seed,
         args: format!(
-            "{} conversations × {} messages at {}/s, {} runners, {} senders",
-            args.conversations, args.messages, args.rate, args.runners, args.senders
+            "{} conversations × {} lines at {}/s, turns of {} ms, {} runners, {} senders",
+            args.conversations, args.messages, args.rate, args.quiet_ms, args.runners, args.senders
         ),
     };
     audit.check_faults(&figures, args.kill_every > 0.0, restart_expected);

@@ -111,7 +111,7 @@ pub async fn audit(database_url: &str, driven: &Driven, sends: &[Value]) -> Audi
             .into_iter()
             .collect();
     let missing = driven.accepted.keys().filter(|w| !stored.contains(*w)).count();
-    audit.figure("inbound messages sent (distinct)", driven.messages);
+    audit.figure("inbound messages sent (distinct, fragments included)", driven.messages);
     audit.check(
         "inbound messages acknowledged / stored",
         format!("{} / {}", driven.accepted.len(), stored.len()),
@@ -154,7 +154,9 @@ pub async fn audit(database_url: &str, driven: &Driven, sends: &[Value]) -> Audi
     let once = replies.keys().filter(|id| received.get(id) == Some(&1)).count();
     let never: Vec<&String> =
         replies.iter().filter(|(id, _)| !received.contains_key(id)).map(|(_, r)| &r.status).collect();
-    let lost = never.iter().filter(|s| s.as_str() != "failed").count();
+    let lost = never.iter().filter(|s| !matches!(s.as_str(), "failed" | "superseded")).count();
+    let superseded_received =
+        replies.iter().filter(|(id, r)| r.status == "superseded" && received.contains_key(id)).count();
     let (mut resent, mut duplicated) = (0, 0);
     for (id, reply) in &replies {
         let extra = received.get(id).copied().unwrap_or(0).saturating_sub(1) as i64;
@@ -188,6 +190,29 @@ pub async fn audit(database_url: &str, driven: &Driven, sends: &[Value]) -> Audi
         failed_replies_silently == 0,
     );
     audit.check("replies still open (queued, sending, uncertain)", open, open == 0);
+    audit.figure(
+        "replies superseded by a newer turn (never sent)",
+        replies.values().filter(|r| r.status == "superseded").count(),
+    );
+    audit.check("superseded replies that reached the phone", superseded_received, superseded_received == 0);
+    let turns =
+        count("SELECT count(DISTINCT claim_token) AS n FROM outbound_job WHERE status = 'done'").await;
+    audit.figure(
+        "turns decided (messages per turn)",
+        format!("{turns} ({:.2})", stored.len() as f64 / turns.max(1) as f64),
+    );
+    let answered_twice = count(
+        "SELECT count(*) AS n FROM (SELECT reply_to_provider_message_id FROM outbound_message_log          WHERE author_staff_id IS NULL AND reply_to_provider_message_id IS NOT NULL          GROUP BY reply_to_provider_message_id HAVING count(*) > 1) twice",
+    )
+    .await;
+    audit.check("turns answered twice", answered_twice, answered_twice == 0);
+    let answered = count(
+        "SELECT count(DISTINCT j.claim_token) AS n FROM outbound_job j JOIN inbound_message m ON m.id = j.inbound_message_id \
+         WHERE j.status = 'done' AND EXISTS (SELECT 1 FROM outbound_message_log o \
+                                            WHERE o.reply_to_provider_message_id = m.provider_message_id)",
+    )
+    .await;
+    audit.figure("turns with their one reply", answered);
     audit.check("sends for no reply row", orphans, orphans == 0);
     let late = out_of_order(sends);
     audit.check("replies out of order per conversation", late, late == 0);
