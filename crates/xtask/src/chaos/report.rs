@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::Value;
+use store::SendStatus;
 use testkit::sql;
 
 use super::driver::Driven;
@@ -95,7 +96,7 @@ impl Audit {
 
 /// One `outbound_message_log` row, as the audit needs it.
 struct Reply {
-    status: String,
+    status: SendStatus,
     uncertain_resends: i64,
 }
 
@@ -152,11 +153,16 @@ pub async fn audit(database_url: &str, driven: &Driven, sends: &[Value]) -> Audi
         *received.entry(id).or_default() += 1;
     }
     let once = replies.keys().filter(|id| received.get(id) == Some(&1)).count();
-    let never: Vec<&String> =
-        replies.iter().filter(|(id, _)| !received.contains_key(id)).map(|(_, r)| &r.status).collect();
-    let lost = never.iter().filter(|s| !matches!(s.as_str(), "failed" | "superseded")).count();
-    let superseded_received =
-        replies.iter().filter(|(id, r)| r.status == "superseded" && received.contains_key(id)).count();
+    let lost = replies
+        .iter()
+        .filter(|(id, r)| {
+            !received.contains_key(id) && !matches!(r.status, SendStatus::Failed | SendStatus::Superseded)
+        })
+        .count();
+    let superseded_received = replies
+        .iter()
+        .filter(|(id, r)| r.status == SendStatus::Superseded && received.contains_key(id))
+        .count();
     let (mut resent, mut duplicated) = (0, 0);
     for (id, reply) in &replies {
         let extra = received.get(id).copied().unwrap_or(0).saturating_sub(1) as i64;
@@ -167,14 +173,16 @@ pub async fn audit(database_url: &str, driven: &Driven, sends: &[Value]) -> Audi
         }
     }
     let orphans = received.keys().filter(|id| !replies.contains_key(id)).count();
-    let failed_replies = replies.values().filter(|r| r.status == "failed").count();
+    let failed_replies = replies.values().filter(|r| r.status == SendStatus::Failed).count();
     let failed_replies_silently = count(
         "SELECT count(*) AS n FROM outbound_message_log o WHERE o.status = 'failed' AND NOT EXISTS \
          (SELECT 1 FROM notification n WHERE n.dedupe_key = 'outbound_failed:' || o.id)",
     )
     .await;
-    let open =
-        replies.values().filter(|r| matches!(r.status.as_str(), "queued" | "sending" | "uncertain")).count();
+    let open = replies
+        .values()
+        .filter(|r| matches!(r.status, SendStatus::Queued | SendStatus::Sending | SendStatus::Uncertain))
+        .count();
     audit.figure("replies written (one per question, unique dedupe key)", replies.len());
     audit.figure("replies received by the phone exactly once", once);
     audit.check("replies received twice or more, unexplained", duplicated, duplicated == 0);
@@ -192,7 +200,7 @@ pub async fn audit(database_url: &str, driven: &Driven, sends: &[Value]) -> Audi
     audit.check("replies still open (queued, sending, uncertain)", open, open == 0);
     audit.figure(
         "replies superseded by a newer turn (never sent)",
-        replies.values().filter(|r| r.status == "superseded").count(),
+        replies.values().filter(|r| r.status == SendStatus::Superseded).count(),
     );
     audit.check("superseded replies that reached the phone", superseded_received, superseded_received == 0);
     let turns =
@@ -230,7 +238,7 @@ async fn replies(database_url: &str) -> HashMap<i64, Reply> {
         .filter_map(|row| {
             let mut parts = row.split(' ');
             let id = parts.next()?.parse().ok()?;
-            let status = parts.next()?.to_owned();
+            let status = parts.next()?.parse().ok()?;
             let uncertain_resends = parts.next()?.parse().ok()?;
             Some((id, Reply { status, uncertain_resends }))
         })
