@@ -145,3 +145,50 @@ async fn an_admin_creates_an_account_that_can_log_in() {
     let login = console.anonymous().try_login("new@example.com", "another long password").await;
     assert_eq!(login.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_sees_the_queues_and_requeues_a_failed_job_and_a_failed_message() {
+    let console = Console::start().await;
+    let conversation = console.customer_says("971500000003", None, "hello").await;
+    console
+        .execute("UPDATE outbound_job SET status = 'failed', attempts = 3, error = 'engine panicked'")
+        .await;
+    console
+        .execute(&format!(
+            "INSERT INTO outbound_message_log (conversation_id, dedupe_key, question_key, body, status, attempts, error_code, error_text)
+             VALUES ({conversation}, 'failed-reply', 'ASK_NAME', 'May I know your full name, please?', 'failed', 10, 131026, 'undeliverable')"
+        ))
+        .await;
+    let mut admin = console.admin("admin@example.com").await;
+    let page = admin.get("/operations").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("engine panicked"), "the failed job is listed");
+    assert!(page.body.contains("the number may not use WhatsApp"), "the failed message, in plain words");
+    assert!(page.body.contains("Replies to prepare") && page.body.contains("Oldest waiting"), "queue depth");
+    let job = console.strings("SELECT id::text AS s FROM outbound_job").await.remove(0);
+    let send = console.strings("SELECT id::text AS s FROM outbound_message_log").await.remove(0);
+    assert_eq!(
+        admin.post(&format!("/operations/jobs/{job}/requeue"), &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        admin.post(&format!("/operations/sends/{send}/requeue"), &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let statuses = console
+        .strings("SELECT (SELECT status FROM outbound_job) || ',' || (SELECT status FROM outbound_message_log) AS s")
+        .await;
+    assert_eq!(statuses, ["queued,queued"], "both go round again");
+    let audit = console
+        .strings(
+            "SELECT action || ':' || detail AS s FROM staff_audit WHERE action LIKE 'requeue%' ORDER BY id",
+        )
+        .await;
+    assert_eq!(
+        audit,
+        [format!("requeue_job:job {job}: requeued"), format!("requeue_send:message {send}: requeued")]
+    );
+    let mut agent = console.agent("agent@example.com").await;
+    let refused = agent.post(&format!("/operations/jobs/{job}/requeue"), &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "agents cannot requeue");
+}
