@@ -35,7 +35,16 @@ async fn each_service_exports_its_latency_throughput_queue_and_error_series() {
         p.wait_for_count("SELECT count(*) AS n FROM outbound_message_log WHERE status = 'read'", 1, WAIT);
     assert_eq!(read.await, 1);
 
-    let ingest = scrape(&p.stack.ingest).await;
+    // The read status is committed before ingest counts it: wait for the count.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let ingest = loop {
+        let ingest = scrape(&p.stack.ingest).await;
+        let recorded = value(&ingest, "webhook_statuses_total{outcome=\"recorded\"}");
+        if recorded == Some(3.0) || tokio::time::Instant::now() >= deadline {
+            break ingest;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(value(&ingest, "webhook_messages_total{outcome=\"stored\"}"), Some(1.0), "{ingest}");
     assert_eq!(value(&ingest, "webhook_statuses_total{outcome=\"recorded\"}"), Some(3.0), "{ingest}");
     assert!(ingest.contains("http_server_request_duration_seconds_bucket{"), "{ingest}");
