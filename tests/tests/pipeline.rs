@@ -89,14 +89,28 @@ async fn with_thirty_percent_transient_errors_every_reply_arrives_exactly_once()
             p.customer_says(customer, round).await;
         }
     }
-    let sends = p.stack.wait_for_sends(30, WAIT).await;
-    assert_eq!(sends.len(), 30);
+    // 30 turns, 30 replies; a reply still waiting for its retry when the customer's next
+    // turn is decided is superseded by the newer one (invariant 10) and never sent.
+    let jobs_done = "SELECT count(*) AS n FROM outbound_job WHERE status = 'done'";
+    assert_eq!(p.wait_for_count(jobs_done, 30, WAIT).await, 30);
+    let settled = "SELECT count(*) AS n FROM outbound_message_log WHERE status IN ('queued', 'sending')";
+    assert_eq!(p.wait_for_count(settled, 0, WAIT).await, 0, "every reply sent or superseded");
+    assert_eq!(p.count("SELECT count(*) AS n FROM outbound_message_log").await, 30);
+    let to_send =
+        p.count("SELECT count(*) AS n FROM outbound_message_log WHERE status <> 'superseded'").await;
+    let sends = p.stack.wait_for_sends(usize::try_from(to_send).unwrap_or(30), WAIT).await;
     let mut per_reply: HashMap<String, usize> = HashMap::new();
     for callback in callbacks(&sends) {
         *per_reply.entry(callback).or_default() += 1;
     }
-    assert_eq!(per_reply.len(), 30);
+    assert_eq!(per_reply.len() as i64, to_send, "every reply not superseded reached the phone");
     assert!(per_reply.values().all(|n| *n == 1), "{per_reply:?}");
+    let superseded: Vec<String> = testkit::sql::strings(
+        p.db.url(),
+        "SELECT 'outbound:' || id AS s FROM outbound_message_log WHERE status = 'superseded'",
+    )
+    .await;
+    assert!(superseded.iter().all(|s| !per_reply.contains_key(s)), "a superseded reply is never sent");
     let retried = p.count("SELECT count(*) AS n FROM outbound_message_log WHERE attempts > 1").await;
     assert!(retried > 0, "some sends were retried");
     // Each customer got their replies in order: per recipient, the Graph API saw reply ids
