@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 use testkit::TestDb;
 use testkit::payloads::{self, Customer, unique_wamid};
-use testkit::service::{workspace_bin_dir, workspace_binary};
+use testkit::service::{ChildService, workspace_bin_dir, workspace_binary};
 use testkit::stack::{Stack, StackOptions};
 
 /// A database with the whole stack on it.
@@ -74,4 +74,37 @@ pub fn callbacks(sends: &[Value]) -> Vec<String> {
 /// `(key, value)` pairs as owned strings, for [`StackOptions`].
 pub fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+/// `GET /metrics` of `service`, in the Prometheus text format.
+///
+/// # Panics
+/// When the service does not answer 200.
+pub async fn scrape(service: &ChildService) -> String {
+    let response = reqwest::get(service.url("/metrics")).await.unwrap_or_else(|e| panic!("scrape: {e}"));
+    assert_eq!(response.status(), 200, "/metrics answers");
+    response.text().await.unwrap_or_else(|e| panic!("scrape: {e}"))
+}
+
+/// The value of the series whose line starts with `series` (name and labels).
+pub fn value(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find(|l| l.starts_with(series)).and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+/// Waits (up to `timeout`) until `series` of `service` reads `expected`; returns the last
+/// value read.
+pub async fn wait_for_metric(
+    service: &ChildService,
+    series: &str,
+    expected: f64,
+    timeout: Duration,
+) -> Option<f64> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let read = value(&scrape(service).await, series);
+        if read == Some(expected) || tokio::time::Instant::now() >= deadline {
+            return read;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

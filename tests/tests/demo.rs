@@ -1,14 +1,20 @@
-//! `cargo xtask demo`'s conversation, through the real binaries: every reply reaches the
-//! phone, in order, and is read.
+//! `cargo xtask demo`'s conversation, through the real binaries: every message of the
+//! customer turns read with "typing…" before its reply, and every reply reaches the phone, in
+//! order, and is read.
 
-use e2e::Pipeline;
+use e2e::{Pipeline, env};
 use testkit::demo::{self, SCRIPT, Target};
 use testkit::payloads::APP_SECRET;
 use testkit::stack::StackOptions;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_conversation_reaches_the_handoff_with_every_reply_read() {
-    let p = Pipeline::start(StackOptions::default()).await;
+    // A quiet period, as in production: the reply waits for it, presence does not.
+    let p = Pipeline::start(StackOptions {
+        runner: env(&[("TURN_QUIET_MS", "1000")]),
+        ..StackOptions::default()
+    })
+    .await;
     let target = Target {
         ingest_url: p.stack.ingest.url(""),
         fake_url: p.stack.fake.url(""),
@@ -33,7 +39,9 @@ async fn the_demo_conversation_reaches_the_handoff_with_every_reply_read() {
         ]
     );
     assert!(transcript.iter().flat_map(|t| &t.replies).all(|r| r.status == "read"), "{transcript:#?}");
-    assert_eq!(printed.matches("✓✓ read").count(), 6, "{printed}");
+    assert!(transcript.iter().all(|t| t.read && t.typing), "each message read, with typing: {transcript:#?}");
+    assert_eq!(printed.matches("✓✓ read").count(), 12, "six messages and six replies read: {printed}");
+    assert_eq!(printed.matches("ABCai is typing…").count(), 6, "{printed}");
     assert!(printed.contains("Ahmed Khan  ◀ customer"), "{printed}");
     assert_eq!(p.count("SELECT count(*) AS n FROM notification WHERE kind = 'lead_qualified'").await, 1);
 }

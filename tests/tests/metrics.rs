@@ -1,26 +1,12 @@
 //! Every service exports the series dashboards and alerts are built on.
 
-#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
-
 use std::time::Duration;
 
-use e2e::Pipeline;
+use e2e::{Pipeline, scrape, value};
 use testkit::payloads::Customer;
-use testkit::service::ChildService;
 use testkit::stack::StackOptions;
 
 const WAIT: Duration = Duration::from_secs(30);
-
-async fn scrape(service: &ChildService) -> String {
-    let response = reqwest::get(service.url("/metrics")).await.expect("scraped");
-    assert_eq!(response.status(), 200);
-    response.text().await.expect("text")
-}
-
-/// The value of the series whose line starts with `series` (name and labels).
-fn value(metrics: &str, series: &str) -> Option<f64> {
-    metrics.lines().find(|l| l.starts_with(series)).and_then(|l| l.rsplit(' ').next()?.parse().ok())
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_service_exports_its_latency_throughput_queue_and_error_series() {
@@ -63,6 +49,7 @@ async fn each_service_exports_its_latency_throughput_queue_and_error_series() {
     let sender = scrape(&p.stack.sender).await;
     assert_eq!(value(&sender, "outbound_sent_total "), Some(1.0), "{sender}");
     assert_eq!(value(&sender, "outbound_uncertain_total "), Some(0.0), "{sender}");
+    assert_eq!(value(&sender, "presence_requests_total{outcome=\"failed\"}"), Some(0.0), "{sender}");
     assert!(sender.contains("outbound_send_duration_seconds_bucket{"), "{sender}");
     for series in [
         "queue_depth{queue=\"outbound_message_log\",status=\"queued\"}",

@@ -1,6 +1,6 @@
-//! One inbound message is one trace: ingest, runner and sender spans share its trace id,
-//! each continuing the `traceparent` stored on the row it picked up, and every span carries
-//! the request id.
+//! One inbound message is one trace: ingest, runner and sender spans (the reply's and the
+//! read receipt's) share its trace id, each continuing the `traceparent` stored on the row it
+//! picked up, and every span carries the request id.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -39,11 +39,14 @@ async fn one_inbound_message_is_one_trace_across_the_three_services() {
     // children: wait until the last span of each service's part has arrived.
     let spans = collector
         .wait_for(WAIT, |spans| {
-            [("webhook-ingest", "POST "), ("job-runner", "job.run"), ("outbound-sender", "outbound.send")]
-                .iter()
-                .all(|(service, name)| {
-                    spans.iter().any(|s| s.service == *service && s.name.starts_with(name))
-                })
+            [
+                ("webhook-ingest", "POST "),
+                ("job-runner", "job.run"),
+                ("outbound-sender", "outbound.send"),
+                ("outbound-sender", "presence.request"),
+            ]
+            .iter()
+            .all(|(service, name)| spans.iter().any(|s| s.service == *service && s.name.starts_with(name)))
         })
         .await;
     let root = spans
@@ -76,6 +79,7 @@ async fn one_inbound_message_is_one_trace_across_the_three_services() {
     let enqueue = the_one(&trace, "job-runner", "outbound.enqueue");
     let send = the_one(&trace, "outbound-sender", "outbound.send");
     let provider = the_one(&trace, "outbound-sender", "provider.request");
+    let presence = the_one(&trace, "outbound-sender", "presence.request");
     let child_of = |child: &ReceivedSpan, parent: &ReceivedSpan| {
         assert_eq!(child.parent_span_id, parent.span_id, "{} is a child of {}", child.name, parent.name);
     };
@@ -86,6 +90,7 @@ async fn one_inbound_message_is_one_trace_across_the_three_services() {
     child_of(enqueue, run);
     child_of(send, run);
     child_of(provider, send);
+    child_of(presence, receive);
     assert!(run.attributes.contains_key("job_id") && run.attributes.contains_key("inbound_message_id"));
     assert!(send.attributes.contains_key("outbound_key"));
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::RangedU64ValueParser;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use domain::Secret;
 use domain::template::TemplateCatalogue;
 use store::DbArgs;
@@ -14,6 +14,8 @@ use store::outbound::UncertainPolicy;
 use telemetry::TelemetryArgs;
 use whatsapp::templates::TemplatesError;
 use worker::{RetryCapBelowBase, RetryPolicy};
+
+use crate::presence::PresenceMode;
 
 /// Sends queued replies to the WhatsApp Cloud API, exactly once and in order.
 #[derive(Debug, Parser)]
@@ -119,6 +121,16 @@ pub struct SenderConfig {
     /// here. Without it, no template is.
     #[arg(long, env = "WHATSAPP_TEMPLATES", value_name = "FILE")]
     pub templates: Option<PathBuf>,
+    /// Mark each customer's newest message read (blue ticks) as soon as it is stored, at
+    /// most once a second per conversation; never after its reply went out, never to a
+    /// customer who opted out.
+    #[arg(long, env = "SEND_READ_RECEIPTS", default_value_t = true, action = ArgAction::Set)]
+    pub read_receipts: bool,
+    /// With the read receipt, show "typing…" while the bot prepares the reply (until the
+    /// reply, or for 25 s). WhatsApp shows it only with a read receipt: off when
+    /// SEND_READ_RECEIPTS is.
+    #[arg(long, env = "SEND_TYPING_INDICATOR", default_value_t = true, action = ArgAction::Set)]
+    pub typing_indicator: bool,
 }
 
 impl SenderConfig {
@@ -135,6 +147,15 @@ impl SenderConfig {
     /// The template catalogue, read from `WHATSAPP_TEMPLATES` (empty when unset).
     pub fn templates(&self) -> Result<TemplateCatalogue, TemplatesError> {
         whatsapp::templates::read_catalogue(self.templates.as_deref())
+    }
+
+    /// What presence customers see: none without read receipts.
+    pub fn presence(&self) -> Option<PresenceMode> {
+        match (self.read_receipts, self.typing_indicator) {
+            (false, _) => None,
+            (true, false) => Some(PresenceMode::Read),
+            (true, true) => Some(PresenceMode::ReadAndTyping),
+        }
     }
 
     /// The lease of a claimed send: the HTTP call must end well inside it.

@@ -10,8 +10,13 @@
 //! notification, token errors also pause sending. A send with no answer becomes
 //! `uncertain`: settled by a status webhook echoing its id, else resent (or held) after a
 //! window.
+//!
+//! Beside the replies, [`presence`] marks each customer's newest message read, with a typing
+//! indicator while the reply is prepared (`SEND_READ_RECEIPTS`, `SEND_TYPING_INDICATOR`), on a
+//! loop of its own that never holds up a reply.
 
 pub mod config;
+pub mod presence;
 mod sender;
 mod startup;
 

@@ -1,5 +1,5 @@
-//! `serve`: the send loop, its LISTEN connection and the health and metrics endpoints,
-//! stopped together.
+//! `serve`: the send loop, the presence loop, their LISTEN connections and the health and
+//! metrics endpoints, stopped together.
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
@@ -8,13 +8,14 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use store::DbPool;
 use store::jobs::OUTBOUND_MESSAGE_CHANNEL;
 use store::maintenance::WorkQueue;
+use store::{DbPool, OUTBOUND_JOB_CHANNEL};
 use whatsapp::graph::GraphClient;
 use worker::{CancellationToken, LoopSettings, Wake};
 
 use crate::config::SenderConfig;
+use crate::presence::Presence;
 use crate::sender::{SendSettings, Sender};
 
 /// A bound, not yet running, `outbound-sender serve`.
@@ -22,6 +23,8 @@ pub struct Application {
     addr: SocketAddr,
     server: Server,
     sender: Sender,
+    /// The presence loop and its wake-up, unless presence is off.
+    presence: Option<(Presence, Wake)>,
     pool: DbPool,
     loop_settings: LoopSettings,
     database_url: String,
@@ -37,6 +40,7 @@ impl Application {
         let templates = config.templates()?;
         tracing::info!(templates = templates.len(), "template catalogue read");
         telemetry::metrics::register(crate::sender::COUNTERS);
+        telemetry::metrics::register(crate::presence::COUNTERS);
         let pool =
             store::build_pool(config.db.database_url.expose(), &config.db.pool_settings("outbound-sender"))?;
         store::migrations::refuse_if_behind(&pool).await.context("database is not ready for this version")?;
@@ -57,6 +61,16 @@ impl Application {
             rate_per_second: config.rate_per_second,
             templates,
         };
+        let presence = config.presence().map(|mode| {
+            let wake = Wake::default();
+            (Presence::new(pool.clone(), client.clone(), mode, config.lease(), wake.clone()), wake)
+        });
+        tracing::info!(
+            presence = ?config.presence(),
+            read_receipts = config.read_receipts,
+            typing_indicator = config.typing_indicator,
+            "presence settings"
+        );
         let sender = Sender::new(pool.clone(), client, settings);
         let listener = TcpListener::bind(config.bind_addr)
             .with_context(|| format!("cannot listen on {}", config.bind_addr))?;
@@ -85,6 +99,7 @@ impl Application {
             addr,
             server,
             sender,
+            presence,
             pool,
             loop_settings,
             database_url: config.db.database_url.expose().to_owned(),
@@ -98,21 +113,34 @@ impl Application {
     }
 
     /// Sends until SIGTERM or SIGINT; then stops claiming, finishes in-flight sends (those
-    /// still running at the end of the grace period become uncertain) and stops.
+    /// still running at the end of the grace period become uncertain) and presence requests,
+    /// and stops.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Self { server, sender, pool, loop_settings, database_url, stop, .. } = self;
+        let Self { server, sender, presence, pool, loop_settings, database_url, stop, .. } = self;
         let handle = server.handle();
         let server = tokio::spawn(server);
         let wake = Wake::default();
-        let listening =
-            tokio::spawn(worker::listen(database_url, OUTBOUND_MESSAGE_CHANNEL, wake.clone(), stop.clone()));
+        let listening = tokio::spawn(worker::listen(
+            database_url.clone(),
+            OUTBOUND_MESSAGE_CHANNEL,
+            wake.clone(),
+            stop.clone(),
+        ));
         let signals = tokio::spawn(worker::stop_on_signal(stop.clone()));
         let gauges = tokio::spawn(worker::gauges::report_queue_depth(
             pool,
             WorkQueue::OutboundMessageLog,
             stop.clone(),
         ));
-        worker::serve(sender, loop_settings, wake, stop.clone()).await;
+        // Its own loop, slots and LISTEN connection (new inbound messages): a presence request
+        // never holds a reply's slot.
+        let presence = async {
+            let Some((presence, presence_wake)) = presence else { return };
+            let listening =
+                worker::listen(database_url, OUTBOUND_JOB_CHANNEL, presence_wake.clone(), stop.clone());
+            tokio::join!(listening, worker::serve(presence, loop_settings, presence_wake, stop.clone()));
+        };
+        tokio::join!(worker::serve(sender, loop_settings, wake, stop.clone()), presence);
         stop.cancel();
         handle.stop(true).await;
         let _ = listening.await;

@@ -19,6 +19,8 @@ fn help_lists_every_option_with_its_environment_variable() {
         "SEND_RATE_PER_SECOND",
         "SEND_AUTH_PAUSE_SECS",
         "WHATSAPP_TEMPLATES",
+        "SEND_READ_RECEIPTS",
+        "SEND_TYPING_INDICATOR",
         "LOG_FORMAT",
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "RUST_LOG",

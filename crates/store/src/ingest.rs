@@ -2,7 +2,8 @@
 //!
 //! Each inbound message is one statement: upsert the contact, find or create the
 //! conversation, insert the message `ON CONFLICT DO NOTHING`, insert its `outbound_job`
-//! `ON CONFLICT DO NOTHING` and `NOTIFY` the runner. A payload with several items runs all of
+//! `ON CONFLICT DO NOTHING`, record it as the conversation's newest message for presence
+//! (`crate::presence`) and `NOTIFY` the runner (and the sender's presence loop). A payload with several items runs all of
 //! them in one transaction, so a webhook is stored whole or not at all; rows are written in
 //! one lock order, so concurrent transactions never deadlock. [`crate::group_commit`] stores
 //! concurrent deliveries together.
@@ -183,6 +184,16 @@ macro_rules! ingest_message_sql {
     SELECT conversation_id, id, $7, $11, $12 FROM message_row
     ON CONFLICT (inbound_provider_message_id) DO NOTHING
     RETURNING id
+), presence_row AS (
+    -- the conversation's newest message, for its read receipt and typing indicator
+    INSERT INTO conversation_presence AS p
+        (conversation_id, inbound_message_id, provider_message_id, message_at, request_id, traceparent)
+    SELECT message_row.conversation_id, message_row.id, $7, sent.at, $11, $12 FROM message_row, sent
+    ON CONFLICT (conversation_id) DO UPDATE
+        SET inbound_message_id = EXCLUDED.inbound_message_id, provider_message_id = EXCLUDED.provider_message_id,
+            message_at = EXCLUDED.message_at, stored_at = now(), request_id = EXCLUDED.request_id,
+            traceparent = EXCLUDED.traceparent
+        WHERE (EXCLUDED.message_at, EXCLUDED.inbound_message_id) > (p.message_at, p.inbound_message_id)
 ), wake_runner AS (
     SELECT pg_notify('outbound_job_queued', '') FROM job_row
 )

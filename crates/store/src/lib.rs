@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod outbound;
 mod pool;
 mod prepared;
+pub mod presence;
 pub mod quarantine;
 pub mod redrive;
 pub mod schema;
@@ -33,9 +34,10 @@ pub use error::StoreError;
 pub use keyset::Keyset;
 pub use lease::{Fenced, Lease, Origin, Retry};
 pub use pool::{DbArgs, DbPool, PoolSettings, PooledConnection, build_pool, connection};
-pub use vocab::{JobStatus, LeadStatus, NoticeKind, SendStatus, StaffAction, StaffRole};
+pub use vocab::{JobStatus, LeadStatus, NoticeKind, PresenceSkip, SendStatus, StaffAction, StaffRole};
 
-/// The channel `webhook-ingest` notifies when it enqueues an `outbound_job`.
+/// The channel `webhook-ingest` notifies when it enqueues an `outbound_job`, that is when it
+/// stores a new inbound message: it wakes job-runner and the sender's presence loop.
 pub const OUTBOUND_JOB_CHANNEL: &str = "outbound_job_queued";
 
 /// The channel notified when one of our messages is sent, delivered, read or fails.
@@ -47,7 +49,9 @@ pub const MESSAGE_STATUS_CHANNEL: &str = "message_status_changed";
 #[cfg(test)]
 mod every_statement_prepares {
     use crate::maintenance::WorkQueue;
-    use crate::{desk, inbox, ingest, jobs, leads, maintenance, outbound, quarantine, redrive, staff};
+    use crate::{
+        desk, inbox, ingest, jobs, leads, maintenance, outbound, presence, quarantine, redrive, staff,
+    };
 
     const STATEMENTS: &[(&str, &str)] = &[
         ("ingest message by wa_id", ingest::INGEST_MESSAGE_BY_WA_ID_SQL),
@@ -71,6 +75,9 @@ mod every_statement_prepares {
         ("refuse a send to an opted-out customer", outbound::REFUSE_SQL),
         ("pause a number", outbound::PAUSE_SQL),
         ("sender upkeep", outbound::UPKEEP_SQL),
+        ("claim presence", presence::CLAIM_SQL),
+        ("finish presence", presence::FINISH_SQL),
+        ("when presence is due next", presence::NEXT_DUE_SQL),
         ("failed jobs", redrive::FAILED_JOBS_SQL),
         ("failed sends", redrive::FAILED_SENDS_SQL),
         ("requeue jobs", redrive::REQUEUE_JOBS_SQL),

@@ -127,6 +127,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    conversation_presence (conversation_id) {
+        conversation_id -> Int8,
+        inbound_message_id -> Int8,
+        provider_message_id -> Text,
+        message_at -> Timestamptz,
+        stored_at -> Timestamptz,
+        request_id -> Nullable<Text>,
+        traceparent -> Nullable<Text>,
+        requested_message_id -> Nullable<Int8>,
+        requested_at -> Nullable<Timestamptz>,
+        claim_token -> Nullable<Uuid>,
+        lease_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     message_status_event (id) {
         id -> Int8,
         provider_message_id -> Text,
@@ -245,6 +261,7 @@ diesel::joinable!(outbound_job -> inbound_message (inbound_message_id));
 diesel::joinable!(outbound_message_log -> conversation (conversation_id));
 diesel::joinable!(outbound_message_log -> outbound_job (outbound_job_id));
 diesel::joinable!(notification -> conversation (conversation_id));
+diesel::joinable!(conversation_presence -> conversation (conversation_id));
 diesel::joinable!(staff_session -> staff_user (staff_user_id));
 diesel::joinable!(staff_audit -> staff_user (staff_user_id));
 diesel::joinable!(conversation_note -> staff_user (staff_user_id));
@@ -261,6 +278,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification,
     quarantine,
     sender_throttle,
+    conversation_presence,
     staff_user,
     staff_session,
     staff_login_attempt,

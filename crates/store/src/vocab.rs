@@ -170,6 +170,19 @@ text_enum! {
 }
 
 text_enum! {
+    /// Why a conversation's newest message gets no presence request, as the presence claim
+    /// (`crate::presence`) spells it.
+    PresenceSkip as "presence skip" {
+        /// The customer opted out: nothing of ours reaches them.
+        OptedOut = "opted_out",
+        /// The message is older than the 24-hour customer-service window.
+        OutsideWindow = "outside_window",
+        /// Its reply is being sent or was sent: a typing indicator now would outlast it.
+        Replied = "replied",
+    }
+}
+
+text_enum! {
     /// `staff_user.role`.
     StaffRole as "staff role" {
         /// Reads and answers conversations, notifications and leads.
@@ -233,6 +246,7 @@ mod tests {
         round_trip(NoticeKind::ALL, NoticeKind::as_str);
         round_trip(StaffRole::ALL, StaffRole::as_str);
         round_trip(StaffAction::ALL, StaffAction::as_str);
+        round_trip(PresenceSkip::ALL, PresenceSkip::as_str);
         assert!("Failed".parse::<JobStatus>().is_err(), "spellings are exact");
     }
 

@@ -1,7 +1,8 @@
 //! A scripted customer conversation through a running stack, as the customer's phone
-//! would show it: each message goes in as a signed webhook, each reply is read back from
-//! the Graph API double, and its delivery ticks from the status the status webhooks left on
-//! `outbound_message_log`.
+//! would show it: each message goes in as a signed webhook; whether it turned read and
+//! "typing…" showed is read back from the read receipts the Graph API double received, each
+//! reply from its sends, and the reply's delivery ticks from the status the status webhooks
+//! left on `outbound_message_log`.
 
 use std::fmt;
 use std::time::Duration;
@@ -47,6 +48,10 @@ pub struct Reply {
 pub struct Turn {
     /// What the customer wrote.
     pub customer: String,
+    /// Whether their message turned read (blue ticks).
+    pub read: bool,
+    /// Whether "typing…" showed while the reply was prepared.
+    pub typing: bool,
     /// What came back.
     pub replies: Vec<Reply>,
 }
@@ -77,7 +82,8 @@ pub async fn run(
     let mut transcript = Vec::new();
     let mut seen = 0;
     for line in script {
-        let envelope = payloads::single_message(&customer, payloads::text(&customer, &unique_wamid(), line));
+        let wamid = unique_wamid();
+        let envelope = payloads::single_message(&customer, payloads::text(&customer, &wamid, line));
         let signed = payloads::signed_with(&envelope, &target.app_secret);
         let status = http
             .post(format!("{}/api/webhooks/whatsapp", target.ingest_url))
@@ -101,7 +107,11 @@ pub async fn run(
             replies.push(Reply { body, status });
         }
         seen = sends.len();
-        let turn = Turn { customer: (*line).to_owned(), replies };
+        // Presence goes out as soon as the message is stored, before the reply.
+        let receipt = read_receipt(&http, target, &wamid).await;
+        let read = receipt.is_some();
+        let typing = receipt.is_some_and(|r| r["typing"] == true);
+        let turn = Turn { customer: (*line).to_owned(), read, typing, replies };
         on_turn(&turn);
         transcript.push(turn);
     }
@@ -129,6 +139,15 @@ async fn wait_for_sends(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The read receipt the double received for the message `wamid`, if any.
+async fn read_receipt(http: &reqwest::Client, target: &Target, wamid: &str) -> Option<Value> {
+    let all = match http.get(format!("{}/_fake/presence", target.fake_url)).send().await {
+        Ok(r) => r.json::<Vec<Value>>().await.unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    all.into_iter().find(|r| r["message_id"] == wamid)
 }
 
 /// The reply's delivery status once it is `read`, or the last one seen at the timeout.
@@ -159,10 +178,14 @@ pub fn ticks(status: &str) -> &'static str {
 }
 
 impl fmt::Display for Turn {
-    /// The turn as a chat: the customer's line on the right, each reply on the left with
-    /// its ticks.
+    /// The turn as a chat: the customer's line on the right with its ticks, "typing…" if it
+    /// showed, each reply on the left with its ticks.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{:>60}  ◀ customer", self.customer)?;
+        writeln!(f, "{:>60}", ticks(if self.read { "read" } else { "delivered" }))?;
+        if self.typing {
+            writeln!(f, "  ABCai is typing…")?;
+        }
         for reply in &self.replies {
             let mut lines = reply.body.lines();
             writeln!(f, "  ABCai ▶ {}", lines.next().unwrap_or_default())?;

@@ -125,9 +125,24 @@ impl Stack {
         response.json::<Vec<Value>>().await.expect("the fake lists its sends as JSON")
     }
 
-    /// Forgets the sends the fake recorded so far.
+    /// Every read receipt (with or without a typing indicator) the fake accepted, in arrival
+    /// order. Panics when the fake cannot be asked, like [`Stack::sends`].
+    #[expect(clippy::expect_used, reason = "a test helper fails the test loudly")]
+    pub async fn presence(&self) -> Vec<Value> {
+        let response =
+            self.http.get(self.fake.url("/_fake/presence")).send().await.expect("the fake answers");
+        assert!(
+            response.status().is_success(),
+            "the fake refused to list read receipts: {}",
+            response.status()
+        );
+        response.json::<Vec<Value>>().await.expect("the fake lists read receipts as JSON")
+    }
+
+    /// Forgets the sends and read receipts the fake recorded so far.
     pub async fn clear_sends(&self) {
         let _ = self.http.delete(self.fake.url("/_fake/sends")).send().await;
+        let _ = self.http.delete(self.fake.url("/_fake/presence")).send().await;
     }
 
     /// Waits (up to `timeout`) until the fake accepted at least `n` sends; returns them.

@@ -66,6 +66,13 @@ pub struct Faults {
     /// `Retry-After` (seconds) on every error answer (0: none).
     #[arg(long, env = "FAKE_RETRY_AFTER_SECS", default_value_t = 0)]
     pub retry_after_secs: u64,
+    /// Share of read receipts (with or without a typing indicator) answered with an error
+    /// of `FAKE_ERROR_CODES` (0 to 1); sends are not affected.
+    #[arg(long, env = "FAKE_PRESENCE_ERROR_RATE", default_value_t = 0.0)]
+    pub presence_error_rate: f64,
+    /// Added latency per read receipt, in milliseconds; sends are not affected.
+    #[arg(long, env = "FAKE_PRESENCE_LATENCY_MS", default_value_t = 0)]
+    pub presence_latency_ms: u64,
     /// Statuses posted for each accepted send, in order.
     #[arg(long, env = "FAKE_STATUSES", value_delimiter = ',', default_value = "sent,delivered,read")]
     pub statuses: Vec<String>,

@@ -7,13 +7,16 @@
 //! set by flags or at run time (`PUT /_fake/faults`): error rates by code, latency, accepted
 //! sends whose answer never comes, connection resets, throughput limits; and posts signed
 //! status webhooks (sent, delivered, read, echoing `biz_opaque_callback_data`) to a
-//! configured ingest URL.
+//! configured ingest URL. Read receipts on the same endpoint (`"status": "read"`, with or
+//! without `typing_indicator`) are answered `{"success": true}` and recorded apart
+//! (`GET /_fake/presence`), with faults of their own (`FAKE_PRESENCE_*`).
 
 pub mod config;
+mod presence;
 mod server;
 mod state;
 mod statuses;
 
 pub use config::{Cli, Faults};
 pub use server::Fake;
-pub use state::RecordedSend;
+pub use state::{RecordedPresence, RecordedSend};

@@ -1,5 +1,5 @@
-//! The HTTP side: routing, the send endpoint with its validation and faults, and the
-//! inspection endpoints.
+//! The HTTP side: routing, the send endpoint with its validation and faults (read receipts
+//! go to [`crate::presence`]), and the inspection endpoints.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -39,8 +39,8 @@ impl std::error::Error for Dropped {}
 
 type Answer = Result<Response<Full<Bytes>>, Dropped>;
 
-struct Shared {
-    state: Mutex<State>,
+pub(crate) struct Shared {
+    pub(crate) state: Mutex<State>,
     token: Secret,
     poster: Option<StatusPoster>,
 }
@@ -115,6 +115,16 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
             }
             Ok(json_answer(StatusCode::OK, &json!({"cleared": true})))
         }
+        (&Method::GET, ["_fake", "presence"]) => {
+            let presence = shared.state.lock().map(|s| s.presence.clone()).unwrap_or_default();
+            Ok(json_answer(StatusCode::OK, &json!(presence)))
+        }
+        (&Method::DELETE, ["_fake", "presence"]) => {
+            if let Ok(mut state) = shared.state.lock() {
+                state.presence.clear();
+            }
+            Ok(json_answer(StatusCode::OK, &json!({"cleared": true})))
+        }
         (&Method::GET, ["_fake", "faults"]) => {
             let faults = shared.state.lock().map(|s| s.faults.clone()).unwrap_or_default();
             Ok(json_answer(StatusCode::OK, &json!(faults)))
@@ -161,6 +171,9 @@ async fn send(shared: &Shared, phone_number_id: &str, bearer: Option<&str>, body
         Ok(v) => v,
         Err(_) => return Ok(graph_error(StatusCode::BAD_REQUEST, 100, "Invalid JSON payload")),
     };
+    if request.get("status").is_some() {
+        return Ok(crate::presence::mark_read(shared, phone_number_id, &request).await);
+    }
     let Valid { to, text, template } = match validate(&request) {
         Ok(valid) => valid,
         Err(Refusal { code, message }) => return Ok(graph_error(StatusCode::BAD_REQUEST, code, &message)),
@@ -183,17 +196,9 @@ async fn send(shared: &Shared, phone_number_id: &str, bearer: Option<&str>, body
         }
         let mut rng = rand::rng();
         if rng.random_bool(faults.error_rate.clamp(0.0, 1.0)) {
-            let code = faults.error_codes.get(rng.random_range(0..faults.error_codes.len().max(1))).copied();
-            let code = code.unwrap_or(131000);
-            let status = if matches!(code, 131000 | 2 | 131016 | 133004) {
-                StatusCode::INTERNAL_SERVER_ERROR
-            } else {
-                StatusCode::BAD_REQUEST
-            };
             // Names the recipient: the worst a real error text could carry, so that tests see
             // whether it reaches anyone's logs.
-            let answer = graph_error(status, code, &format!("Injected error for recipient {to}"));
-            return Ok(with_retry_after(answer, &faults));
+            return Ok(injected_error(&faults, &format!("Injected error for recipient {to}")));
         }
         let fault = if rng.random_bool(faults.lost_response_rate.clamp(0.0, 1.0)) {
             "lost"
@@ -256,14 +261,14 @@ struct Valid {
 }
 
 /// A request the Cloud API would refuse: its error code and message.
-struct Refusal {
-    code: i64,
-    message: String,
+pub(crate) struct Refusal {
+    pub(crate) code: i64,
+    pub(crate) message: String,
 }
 
 impl Refusal {
     /// `(#100) …`: a parameter is missing or malformed.
-    fn invalid(message: &str) -> Self {
+    pub(crate) fn invalid(message: &str) -> Self {
         Self { code: 100, message: format!("(#100) {message}") }
     }
 }
@@ -337,7 +342,7 @@ fn pick_latency(faults: &Faults) -> Duration {
     Duration::from_millis(if max > min { rand::rng().random_range(min..=max) } else { min })
 }
 
-fn json_answer(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
+pub(crate) fn json_answer(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
     if let Ok(value) = "application/json".parse() {
@@ -356,8 +361,22 @@ fn with_retry_after(mut answer: Response<Full<Bytes>>, faults: &Faults) -> Respo
     answer
 }
 
+/// An injected error: a code of `faults.error_codes` picked at random (a 500 for the
+/// transient ones, else a 400) with `message`, and the `Retry-After` the faults ask for.
+pub(crate) fn injected_error(faults: &Faults, message: &str) -> Response<Full<Bytes>> {
+    let mut rng = rand::rng();
+    let code = faults.error_codes.get(rng.random_range(0..faults.error_codes.len().max(1))).copied();
+    let code = code.unwrap_or(131000);
+    let status = if matches!(code, 131000 | 2 | 131016 | 133004) {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    with_retry_after(graph_error(status, code, message), faults)
+}
+
 /// Meta's error envelope.
-fn graph_error(status: StatusCode, code: i64, message: &str) -> Response<Full<Bytes>> {
+pub(crate) fn graph_error(status: StatusCode, code: i64, message: &str) -> Response<Full<Bytes>> {
     let trace: u64 = rand::rng().random();
     json_answer(
         status,

@@ -1,5 +1,5 @@
-//! What the fake remembers: the faults in force, every accepted send, and the per-second
-//! send counts behind the throughput limit.
+//! What the fake remembers: the faults in force, every accepted send and read receipt, and
+//! the per-second send counts behind the throughput limit.
 
 use std::collections::HashMap;
 
@@ -33,11 +33,25 @@ pub struct RecordedSend {
     pub answer: String,
 }
 
+/// A read receipt the fake accepted.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct RecordedPresence {
+    /// The business number from the URL.
+    pub phone_number_id: String,
+    /// The message marked read (with every earlier one of the chat).
+    pub message_id: String,
+    /// Whether a typing indicator was asked for.
+    pub typing: bool,
+    /// When the request arrived.
+    pub received_at: DateTime<Utc>,
+}
+
 /// The fake's memory.
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) faults: Faults,
     pub(crate) sends: Vec<RecordedSend>,
+    pub(crate) presence: Vec<RecordedPresence>,
     next_wamid: u64,
     /// Per business number: the current second and the sends counted in it.
     windows: HashMap<String, (i64, u32)>,

@@ -10,8 +10,8 @@ use domain::Secret;
 use domain::template::TemplateSend;
 use serde_json::{Value, json};
 use whatsapp::errors::Disposition;
-use whatsapp::graph::{GraphClient, Outcome, SendError, TemplateMessage, TextMessage};
-use whatsapp_fake::{Cli, Fake, RecordedSend};
+use whatsapp::graph::{GraphClient, Outcome, ReadReceipt, SendError, TemplateMessage, TextMessage};
+use whatsapp_fake::{Cli, Fake, RecordedPresence, RecordedSend};
 
 async fn start(args: &[&str]) -> String {
     let mut argv = vec!["whatsapp-fake", "--bind-addr", "127.0.0.1:0"];
@@ -39,6 +39,13 @@ fn message(body: &str) -> TextMessage<'_> {
 async fn sends(base: &str) -> Vec<RecordedSend> {
     reqwest::get(format!("{base}/_fake/sends")).await.expect("sent").json().await.expect("json")
 }
+
+async fn presence(base: &str) -> Vec<RecordedPresence> {
+    reqwest::get(format!("{base}/_fake/presence")).await.expect("sent").json().await.expect("json")
+}
+
+const RECEIPT: ReadReceipt<'static> =
+    ReadReceipt { phone_number_id: "106540352242922", message_id: "wamid.IN1", typing: true };
 
 async fn set_faults(base: &str, faults: Value) {
     let response =
@@ -216,4 +223,63 @@ fn the_token_and_app_secret_never_show_in_debug_output_or_help() {
     let env = [("FAKE_ACCESS_TOKEN", token), ("FAKE_APP_SECRET", secret)];
     let binary = std::path::Path::new(env!("CARGO_BIN_EXE_whatsapp-fake"));
     testkit::secrets::assert_help_hides(binary, &[""], &env, &[token, secret]);
+}
+
+#[tokio::test]
+async fn read_receipts_are_acknowledged_like_meta_and_recorded_apart_from_sends() {
+    let base = start(&[]).await;
+    let graph = client(&base, "fake-access-token");
+    graph.mark_read(&RECEIPT).await.expect("acknowledged");
+    graph
+        .mark_read(&ReadReceipt { message_id: "wamid.IN2", typing: false, ..RECEIPT })
+        .await
+        .expect("acknowledged");
+    let recorded = presence(&base).await;
+    let seen: Vec<(&str, &str, bool)> =
+        recorded.iter().map(|r| (r.phone_number_id.as_str(), r.message_id.as_str(), r.typing)).collect();
+    assert_eq!(seen, [("106540352242922", "wamid.IN1", true), ("106540352242922", "wamid.IN2", false)]);
+    assert!(sends(&base).await.is_empty(), "a read receipt is no message");
+
+    let wrong_token = client(&base, "nope").mark_read(&RECEIPT).await.expect_err("refused");
+    assert!(matches!(wrong_token, SendError::Api { code: 190, status: 401, .. }), "{wrong_token:?}");
+    let raw = |body: Value| {
+        reqwest::Client::new()
+            .post(format!("{base}/v25.0/106540352242922/messages"))
+            .bearer_auth("fake-access-token")
+            .json(&body)
+            .send()
+    };
+    let answer = raw(json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN3"}));
+    let answer: Value = answer.await.expect("sent").json().await.expect("json");
+    assert_eq!(answer, json!({"success": true}), "Meta's answer");
+    for refused in [
+        json!({"messaging_product": "whatsapp", "status": "read"}),
+        json!({"messaging_product": "whatsapp", "status": "delivered", "message_id": "wamid.IN4"}),
+        json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN4",
+               "typing_indicator": {"type": "audio"}}),
+    ] {
+        let answer = raw(refused.clone()).await.expect("sent");
+        assert_eq!(answer.status(), 400, "{refused}");
+        let error: Value = answer.json().await.expect("json");
+        assert_eq!(error["error"]["code"], 100, "{refused}");
+    }
+    assert_eq!(presence(&base).await.len(), 3, "nothing refused is recorded");
+}
+
+#[tokio::test]
+async fn presence_faults_fail_or_slow_read_receipts_and_leave_sends_alone() {
+    let base = start(&["--presence-error-rate", "1", "--error-codes", "131000"]).await;
+    let graph = client(&base, "fake-access-token");
+    let failed = graph.mark_read(&RECEIPT).await.expect_err("injected");
+    assert_eq!(failed.code(), Some(131000));
+    assert!(presence(&base).await.is_empty(), "a failed read receipt is not recorded");
+    graph.send_text(&message("hi")).await.expect("sends are not affected");
+
+    set_faults(&base, json!({"presence_error_rate": 0.0, "presence_latency_ms": 300})).await;
+    let started = std::time::Instant::now();
+    graph.mark_read(&RECEIPT).await.expect("acknowledged");
+    assert!(started.elapsed() >= Duration::from_millis(300), "slowed: {:?}", started.elapsed());
+    let started = std::time::Instant::now();
+    graph.send_text(&message("hi")).await.expect("sent");
+    assert!(started.elapsed() < Duration::from_millis(300), "sends are not slowed: {:?}", started.elapsed());
 }

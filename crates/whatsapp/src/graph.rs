@@ -1,5 +1,5 @@
-//! The Graph API client: `POST {base}/{version}/{phone_number_id}/messages`, for texts and
-//! approved templates.
+//! The Graph API client: `POST {base}/{version}/{phone_number_id}/messages`, for texts,
+//! approved templates, and read receipts with or without a typing indicator.
 
 use std::time::Duration;
 
@@ -38,7 +38,20 @@ pub struct TemplateMessage<'a> {
     pub callback_data: &'a str,
 }
 
-/// Why a send did not return a wamid.
+/// A read receipt for an inbound message: it and every earlier message of the chat show as
+/// read (blue ticks).
+#[derive(Debug, Clone)]
+pub struct ReadReceipt<'a> {
+    /// The business number's Graph API id.
+    pub phone_number_id: &'a str,
+    /// The inbound message's wamid.
+    pub message_id: &'a str,
+    /// Whether the customer also sees a typing indicator, until our next message or for
+    /// 25 seconds.
+    pub typing: bool,
+}
+
+/// Why a request did not go through (a send: it returned no wamid).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SendError {
     /// Meta answered with its error envelope.
@@ -141,6 +154,12 @@ struct AcceptedMessage {
     id: String,
 }
 
+/// The answer to a read receipt.
+#[derive(Deserialize)]
+struct Acknowledged {
+    success: bool,
+}
+
 #[derive(Deserialize)]
 struct ErrorEnvelope {
     error: ApiErrorBody,
@@ -184,16 +203,29 @@ impl GraphClient {
 
     /// Sends a text and returns the wamid Meta assigned.
     pub async fn send_text(&self, message: &TextMessage<'_>) -> Result<String, SendError> {
-        self.post(message.phone_number_id, &text_request(message)).await
+        wamid(&self.post(message.phone_number_id, &text_request(message)).await?)
     }
 
     /// Sends an approved template and returns the wamid Meta assigned.
     pub async fn send_template(&self, message: &TemplateMessage<'_>) -> Result<String, SendError> {
-        self.post(message.phone_number_id, &template_request(message)).await
+        wamid(&self.post(message.phone_number_id, &template_request(message)).await?)
     }
 
-    /// POSTs one message request and reads Meta's answer.
-    async fn post(&self, phone_number_id: &str, body: &Value) -> Result<String, SendError> {
+    /// Marks an inbound message (and the earlier ones) read, with the typing indicator when
+    /// asked.
+    pub async fn mark_read(&self, receipt: &ReadReceipt<'_>) -> Result<(), SendError> {
+        let answer = self.post(receipt.phone_number_id, &read_request(receipt)).await?;
+        let acknowledged: Acknowledged = serde_json::from_slice(&answer)
+            .map_err(|e| SendError::Unknown(format!("unreadable success answer: {e}")))?;
+        if acknowledged.success {
+            Ok(())
+        } else {
+            Err(SendError::Unknown("the read receipt was answered without success".to_owned()))
+        }
+    }
+
+    /// POSTs one request to the messages endpoint; returns the body of a 2xx answer.
+    async fn post(&self, phone_number_id: &str, body: &Value) -> Result<Vec<u8>, SendError> {
         let url = self.messages_url(phone_number_id);
         let response =
             self.http.post(&url).bearer_auth(self.token.expose()).json(body).send().await.map_err(|e| {
@@ -208,17 +240,22 @@ impl GraphClient {
             errors::retry_after(response.headers().get("retry-after").and_then(|v| v.to_str().ok()));
         let bytes = response.bytes().await.map_err(|e| SendError::Unknown(e.to_string()))?;
         if (200..300).contains(&status) {
-            let accepted: Accepted = serde_json::from_slice(&bytes)
-                .map_err(|e| SendError::Unknown(format!("unreadable success answer: {e}")))?;
-            return accepted
-                .messages
-                .into_iter()
-                .next()
-                .map(|m| m.id)
-                .ok_or_else(|| SendError::Unknown("success answer without a message id".to_owned()));
+            return Ok(bytes.to_vec());
         }
         Err(error_answer(&bytes, status, retry_after))
     }
+}
+
+/// The wamid of a send's success answer.
+fn wamid(answer: &[u8]) -> Result<String, SendError> {
+    let accepted: Accepted = serde_json::from_slice(answer)
+        .map_err(|e| SendError::Unknown(format!("unreadable success answer: {e}")))?;
+    accepted
+        .messages
+        .into_iter()
+        .next()
+        .map(|m| m.id)
+        .ok_or_else(|| SendError::Unknown("success answer without a message id".to_owned()))
 }
 
 /// The recipient as the Graph API takes it: `+` and digits.
@@ -263,6 +300,19 @@ fn template_request(message: &TemplateMessage<'_>) -> Value {
         "biz_opaque_callback_data": message.callback_data,
         "template": content,
     })
+}
+
+/// The request body of a read receipt: the typing indicator only when asked for.
+fn read_request(receipt: &ReadReceipt<'_>) -> Value {
+    let mut body = json!({
+        "messaging_product": "whatsapp",
+        "status": "read",
+        "message_id": receipt.message_id,
+    });
+    if receipt.typing {
+        body["typing_indicator"] = json!({ "type": "text" });
+    }
+    body
 }
 
 /// The error of a non-2xx answer: Meta's envelope when the body is one.
@@ -367,6 +417,24 @@ mod tests {
         assert_eq!(request["context"], json!({"message_id": "wamid.IN"}));
         assert_eq!(request["text"], json!({"preview_url": false, "body": "Hi"}));
         assert!(text_request(&TextMessage { reply_to: None, ..message }).get("context").is_none());
+    }
+
+    #[test]
+    fn a_read_receipt_asks_for_the_typing_indicator_only_when_told() {
+        let receipt = ReadReceipt { phone_number_id: "1", message_id: "wamid.IN", typing: true };
+        assert_eq!(
+            read_request(&receipt),
+            json!({
+                "messaging_product": "whatsapp",
+                "status": "read",
+                "message_id": "wamid.IN",
+                "typing_indicator": {"type": "text"},
+            })
+        );
+        assert_eq!(
+            read_request(&ReadReceipt { typing: false, ..receipt }),
+            json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN"})
+        );
     }
 
     #[test]

@@ -24,7 +24,8 @@ enum Task {
     /// run, until Ctrl-C.
     Dev(dev::DevArgs),
     /// Send a scripted customer conversation through the stack `cargo xtask dev` runs and
-    /// print it as the customer's phone shows it, with delivery ticks.
+    /// print it as the customer's phone shows it: their messages' read ticks, "typing…",
+    /// the replies and their delivery ticks.
     Demo,
     /// The whole pipeline under faults (kills, a Postgres crash, Graph API errors, duplicate
     /// and out-of-order deliveries), then an audit: nothing lost, duplicated, stuck or

@@ -22,9 +22,15 @@ const PARAMETERS: [&str; 12] = [
     "'00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'",
 ];
 
-/// The pgbench script: the ingest statement with its parameters filled in.
+/// The pgbench script: the ingest statement with its parameters filled in, on one line
+/// (pgbench reads a command per line), its `--` comments left out so they do not swallow
+/// the rest of it.
 pub fn script() -> String {
-    let mut sql = store::ingest::INGEST_MESSAGE_BY_WA_ID_SQL.to_owned();
+    let mut sql = store::ingest::INGEST_MESSAGE_BY_WA_ID_SQL
+        .lines()
+        .map(|line| line.split_once("--").map_or(line, |(code, _comment)| code))
+        .collect::<Vec<_>>()
+        .join("\n");
     // Highest first, so `$1` does not eat the start of `$12`.
     for (i, expression) in PARAMETERS.iter().enumerate().rev() {
         sql = sql.replace(&format!("${}", i + 1), expression);
@@ -53,4 +59,19 @@ pub fn run(pgbench: &Path, url: &str, script_path: &Path, clients: u32, seconds:
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|tps| tps.parse().ok())
         .with_context(|| format!("no tps in pgbench output: {stdout}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_script_is_the_whole_statement_on_one_line_without_comments() {
+        let script = super::script();
+        let lines: Vec<&str> = script.lines().collect();
+        assert_eq!(lines.len(), 3, "two \\set lines and the statement: {script}");
+        let statement = lines[2];
+        assert!(!statement.contains("--"), "a comment would swallow the rest of the line: {statement}");
+        assert!(statement.starts_with("WITH sent AS ("), "{statement}");
+        assert!(statement.ends_with("AS notified;"), "the statement reaches its end: {statement}");
+        assert!(!statement.contains('$'), "every parameter is filled in: {statement}");
+    }
 }
