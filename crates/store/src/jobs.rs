@@ -666,10 +666,19 @@ struct StatusRow {
     status: Option<JobStatus>,
 }
 
-pub(crate) const NEXT_TURN_DUE_SQL: &str = "SELECT GREATEST(0, EXTRACT(EPOCH FROM min(
-           LEAST(newest + make_interval(secs => $1), oldest + make_interval(secs => $2))) - now()))::float8 AS secs
-    FROM (SELECT min(created_at) AS oldest, max(created_at) AS newest FROM outbound_job
-          WHERE status = 'queued' GROUP BY conversation_id) waiting";
+/// When the first waiting turn becomes due: its quiet period or longest wait ended, and not
+/// before its retry time. A conversation whose turn is being run waits for that run (the
+/// runner's completion or the poll wakes it), and with nothing waiting the answer is NULL:
+/// a 0 there would wake the loop at once, again and again.
+pub(crate) const NEXT_TURN_DUE_SQL: &str = "SELECT CASE WHEN min(due) IS NOT NULL
+           THEN EXTRACT(EPOCH FROM GREATEST(now(), min(due)) - now())::float8 END AS secs
+    FROM (SELECT GREATEST(min(j.run_at), LEAST(max(j.created_at) + make_interval(secs => $1),
+                                               min(j.created_at) + make_interval(secs => $2))) AS due
+          FROM outbound_job j
+          WHERE j.status = 'queued'
+            AND NOT EXISTS (SELECT 1 FROM outbound_job r WHERE r.conversation_id = j.conversation_id
+                              AND r.status = 'running')
+          GROUP BY j.conversation_id) waiting";
 
 #[derive(QueryableByName)]
 struct NextDue {
