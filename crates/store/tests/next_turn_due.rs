@@ -1,7 +1,5 @@
 //! When the runner's loop next wakes for a waiting turn: never at once for nothing.
 
-#![expect(clippy::expect_used, reason = "a test fails loudly on any unexpected error")]
-
 use std::time::Duration;
 
 use store::jobs::{Jobs, TurnTiming};
