@@ -54,8 +54,15 @@ impl Replicas {
         self.stack.fake.url("")
     }
 
-    fn count(&self) -> usize {
-        2 + self.runners.len() + self.senders.len()
+    /// A random replica of the kind whose turn `nth` kill is: runners and senders take turns,
+    /// so that every run kills both (a run that killed no sender proves nothing about them).
+    fn pick(&self, nth: usize, rng: &mut StdRng) -> usize {
+        let runners = 1 + self.runners.len();
+        if nth.is_multiple_of(2) {
+            rng.random_range(0..runners)
+        } else {
+            runners + rng.random_range(0..=self.senders.len())
+        }
     }
 
     /// Replica `i`: runners first (the stack's own, then the extras), then senders.
@@ -105,7 +112,7 @@ pub struct Kills {
     pub senders: usize,
 }
 
-/// Kills a random runner or sender at a fixed period, until stopped.
+/// Kills a random runner, then a random sender, and so on, at a fixed period, until stopped.
 pub struct Killer {
     stop: oneshot::Sender<()>,
     task: JoinHandle<(Replicas, Kills)>,
@@ -124,7 +131,7 @@ impl Killer {
                     () = tokio::time::sleep(pause) => {}
                     _ = &mut stopped => break,
                 }
-                let victim = rng.random_range(0..replicas.count());
+                let victim = replicas.pick(kills.runners + kills.senders, &mut rng);
                 match replicas.kill_and_restart(victim).await {
                     Ok(Kind::Runner) => kills.runners += 1,
                     Ok(Kind::Sender) => kills.senders += 1,
