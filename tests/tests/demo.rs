@@ -3,6 +3,7 @@
 //! order, and is read.
 
 use e2e::{Pipeline, env};
+use store::SendStatus;
 use testkit::demo::{self, SCRIPT, Target};
 use testkit::payloads::APP_SECRET;
 use testkit::stack::StackOptions;
@@ -38,7 +39,10 @@ async fn the_demo_conversation_reaches_the_handoff_with_every_reply_read() {
             "Thank you, Ahmed! Here is what I have: Ahmed Khan, Family visa, Pakistani, ahmed.khan@outlook.com, Tomorrow after 5pm. Our team will prepare your quotation and call you at the time you chose. If anything needs changing, just tell me here.",
         ]
     );
-    assert!(transcript.iter().flat_map(|t| &t.replies).all(|r| r.status == "read"), "{transcript:#?}");
+    assert!(
+        transcript.iter().flat_map(|t| &t.replies).all(|r| r.status == Some(SendStatus::Read)),
+        "{transcript:#?}"
+    );
     assert!(transcript.iter().all(|t| t.read && t.typing), "each message read, with typing: {transcript:#?}");
     assert_eq!(printed.matches("✓✓ read").count(), 12, "six messages and six replies read: {printed}");
     assert_eq!(printed.matches("ABCai is typing…").count(), 6, "{printed}");

@@ -8,14 +8,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Parser;
-use store::ingest::{InboundRecord, IngestBatch};
-use testkit::TestDb;
 use testkit::service::ChildService;
 use testkit::sql;
+use testkit::{TestDb, records};
 use whatsapp_fake::{Fake, RecordedSend};
 
 const WAIT: Duration = Duration::from_secs(30);
-const BUSINESS_NUMBER: &str = "106540352242922";
 
 const CATALOGUE: &str = r#"
 [[template]]
@@ -85,23 +83,7 @@ async fn start_sender(db: &TestDb, fake: &str, templates: &TemplatesFile) -> Chi
 
 /// A conversation of `customer` whose last message is 25 hours old: outside the window.
 async fn conversation_outside_the_window(db: &TestDb, customer: &str) -> i64 {
-    let batch = IngestBatch {
-        request_id: "req-templates".to_owned(),
-        traceparent: None,
-        messages: vec![InboundRecord {
-            wa_id: Some(customer.to_owned()),
-            user_id: None,
-            profile_name: None,
-            phone_number_id: BUSINESS_NUMBER.to_owned(),
-            display_phone_number: None,
-            provider_message_id: format!("wamid.in.{customer}"),
-            message_type: "text".to_owned(),
-            text_body: Some("hello".to_owned()),
-            raw_json: "{}".to_owned(),
-            provider_timestamp: None,
-        }],
-        statuses: Vec::new(),
-    };
+    let batch = records::text_delivery(customer, &format!("wamid.in.{customer}"), "hello");
     store::ingest::ingest(&db.pool(), &batch).await.expect("ingest");
     sql::execute(db.url(), "UPDATE conversation SET last_inbound_at = now() - interval '25 hours'").await;
     sql::count(db.url(), "SELECT max(id) AS n FROM conversation").await

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Int4, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use domain::webhook::{MessageType, StatusKind};
 use tracing::Instrument;
 
 use crate::group_commit::{GroupCommitter, GroupWriter};
@@ -34,8 +35,8 @@ pub struct InboundRecord {
     pub display_phone_number: Option<String>,
     /// The wamid.
     pub provider_message_id: String,
-    /// Meta's `type`.
-    pub message_type: String,
+    /// Meta's `type`, stored as Meta spells it.
+    pub message_type: MessageType,
     /// The text the customer typed or chose, if any.
     pub text_body: Option<String>,
     /// The message object as received, with escapes `jsonb` refuses already replaced (as
@@ -50,10 +51,9 @@ pub struct InboundRecord {
 pub struct StatusRecord {
     /// The wamid of our outbound message.
     pub provider_message_id: String,
-    /// The status as Meta spells it.
-    pub status: String,
-    /// The `outbound_message_log.status` it moves a row to, if any.
-    pub outbound_status: Option<SendStatus>,
+    /// The status, stored as Meta spells it; the `outbound_message_log.status` it moves a
+    /// row to, if any, is [`SendStatus::reached_by`] it.
+    pub status: StatusKind,
     /// When it happened.
     pub provider_timestamp: Option<DateTime<Utc>>,
     /// The recipient.
@@ -497,7 +497,7 @@ async fn insert_message(
         .bind::<Nullable<Text>, _>(m.display_phone_number.as_deref())
         .bind::<Nullable<Timestamptz>, _>(m.provider_timestamp)
         .bind::<Text, _>(&m.provider_message_id)
-        .bind::<Text, _>(&m.message_type)
+        .bind::<Text, _>(m.message_type.as_str())
         .bind::<Nullable<Text>, _>(m.text_body.as_deref())
         .bind::<Text, _>(&m.raw_json)
         .bind::<Text, _>(&batch.request_id)
@@ -512,7 +512,7 @@ async fn insert_status(
 ) -> Result<StatusOutcome, StoreError> {
     let query = diesel::sql_query(INGEST_STATUS_SQL)
         .bind::<Text, _>(&s.provider_message_id)
-        .bind::<Text, _>(&s.status)
+        .bind::<Text, _>(s.status.as_str())
         .bind::<Nullable<Timestamptz>, _>(s.provider_timestamp)
         .bind::<Nullable<Text>, _>(s.recipient_id.as_deref())
         .bind::<Nullable<Text>, _>(s.biz_opaque_callback_data.as_deref())
@@ -520,7 +520,7 @@ async fn insert_status(
         .bind::<Nullable<Text>, _>(s.error_text.as_deref())
         .bind::<Text, _>(&s.raw_json)
         .bind::<Text, _>(&batch.request_id)
-        .bind::<Nullable<Text>, _>(s.outbound_status)
+        .bind::<Nullable<Text>, _>(SendStatus::reached_by(&s.status))
         .bind::<Nullable<BigInt>, _>(s.callback_outbound_id);
     Ok(Prepared(query).get_result::<StatusOutcome>(conn).await?)
 }

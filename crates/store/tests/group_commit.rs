@@ -9,29 +9,16 @@ use domain::conversation::QuestionKey;
 use futures_util::future::join_all;
 use store::Fenced;
 use store::group_commit::GroupWriter;
-use store::ingest::{DeliveryWriter, InboundRecord, IngestBatch, Ingestor};
+use store::ingest::{DeliveryWriter, IngestBatch, Ingestor};
 use store::jobs::{
     self, ClaimedJob, Completer, Completion, CompletionWriter, JobResult, Jobs, NewReply, TurnTiming,
 };
-use testkit::TestDb;
+use testkit::{TestDb, records};
 
 fn delivery(customer: usize, wamid: &str, text: &str) -> IngestBatch {
     IngestBatch {
         request_id: format!("req-{wamid}"),
-        traceparent: None,
-        messages: vec![InboundRecord {
-            wa_id: Some(format!("97150000{customer:04}")),
-            user_id: None,
-            profile_name: None,
-            phone_number_id: "106540352242922".to_owned(),
-            display_phone_number: None,
-            provider_message_id: wamid.to_owned(),
-            message_type: "text".to_owned(),
-            text_body: Some(text.to_owned()),
-            raw_json: "{}".to_owned(),
-            provider_timestamp: None,
-        }],
-        statuses: Vec::new(),
+        ..records::text_delivery(&format!("97150000{customer:04}"), wamid, text)
     }
 }
 

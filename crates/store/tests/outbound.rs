@@ -6,33 +6,15 @@
 use std::time::Duration;
 
 use domain::template::TemplateSend;
-use store::ingest::{InboundRecord, IngestBatch};
 use store::outbound::{ClaimedSend, SendFailure, Sends, UncertainPolicy, UnreadableTemplate};
 use store::{Fenced, Retry};
-use testkit::TestDb;
-use testkit::sql;
+use testkit::{TestDb, records, sql};
 
 const LEASE: Duration = Duration::from_secs(30);
 
 /// A database with one conversation of `customer`, and its replies queued with `bodies`.
 async fn conversation_with_replies(db: &TestDb, customer: &str, bodies: &[&str]) -> i64 {
-    let batch = IngestBatch {
-        request_id: "req-outbound".to_owned(),
-        traceparent: None,
-        messages: vec![InboundRecord {
-            wa_id: Some(customer.to_owned()),
-            user_id: None,
-            profile_name: None,
-            phone_number_id: "106540352242922".to_owned(),
-            display_phone_number: None,
-            provider_message_id: format!("wamid.in.{customer}"),
-            message_type: "text".to_owned(),
-            text_body: Some("hello".to_owned()),
-            raw_json: "{}".to_owned(),
-            provider_timestamp: None,
-        }],
-        statuses: Vec::new(),
-    };
+    let batch = records::text_delivery(customer, &format!("wamid.in.{customer}"), "hello");
     store::ingest::ingest(&db.pool(), &batch).await.expect("ingest");
     let conversation = sql::count(db.url(), "SELECT max(id) AS n FROM conversation").await;
     for (n, body) in bodies.iter().enumerate() {

@@ -13,10 +13,9 @@ use domain::webhook::MessageType;
 use store::ingest::{InboundRecord, IngestBatch};
 use store::presence::{ClaimedPresence, Presences};
 use store::{Fenced, PresenceSkip};
-use testkit::TestDb;
-use testkit::sql;
+use testkit::payloads::PHONE_NUMBER_ID as NUMBER;
+use testkit::{TestDb, records, sql};
 
-const NUMBER: &str = "106540352242922";
 const LEASE: Duration = Duration::from_secs(30);
 /// No wait between two requests of a conversation.
 const NO_INTERVAL: Duration = Duration::ZERO;
@@ -25,23 +24,11 @@ const LONG_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// Stores `wamid` from `customer`, sent at `sent_at` (now when `None`).
 async fn store_message(db: &TestDb, customer: &str, wamid: &str, sent_at: Option<DateTime<Utc>>) {
-    let batch = IngestBatch {
-        request_id: format!("req-{wamid}"),
-        traceparent: None,
-        messages: vec![InboundRecord {
-            wa_id: Some(customer.to_owned()),
-            user_id: None,
-            profile_name: None,
-            phone_number_id: NUMBER.to_owned(),
-            display_phone_number: None,
-            provider_message_id: wamid.to_owned(),
-            message_type: "text".to_owned(),
-            text_body: Some("hello".to_owned()),
-            raw_json: "{}".to_owned(),
-            provider_timestamp: sent_at,
-        }],
-        statuses: Vec::new(),
+    let message = InboundRecord {
+        provider_timestamp: sent_at,
+        ..records::inbound(customer, wamid, MessageType::Text, Some("hello"))
     };
+    let batch = IngestBatch { request_id: format!("req-{wamid}"), ..records::delivery(vec![message]) };
     store::ingest::ingest(&db.pool(), &batch).await.expect("ingest");
 }
 

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use store::SendStatus;
+
 use crate::payloads::{self, Customer, unique_wamid};
 
 /// What a customer types, from the first message to the handoff.
@@ -39,8 +41,8 @@ pub struct Target {
 pub struct Reply {
     /// The text.
     pub body: String,
-    /// Its delivery status: `sent`, `delivered`, `read`, or where it stopped.
-    pub status: String,
+    /// Its delivery status once read, or where it stopped (`None`: no such row).
+    pub status: Option<SendStatus>,
 }
 
 /// One message of the customer and the replies to it.
@@ -151,15 +153,14 @@ async fn read_receipt(http: &reqwest::Client, target: &Target, wamid: &str) -> O
 }
 
 /// The reply's delivery status once it is `read`, or the last one seen at the timeout.
-async fn wait_until_read(target: &Target, callback_data: &str) -> String {
-    let Some(id) = callback_data.strip_prefix("outbound:").and_then(|id| id.parse::<i64>().ok()) else {
-        return "unknown".to_owned();
-    };
+async fn wait_until_read(target: &Target, callback_data: &str) -> Option<SendStatus> {
+    let id = callback_data.strip_prefix("outbound:").and_then(|id| id.parse::<i64>().ok())?;
     let sql = format!("SELECT status AS s FROM outbound_message_log WHERE id = {id}");
     let deadline = tokio::time::Instant::now() + REPLY_TIMEOUT;
     loop {
-        let status = crate::sql::strings(&target.database_url, &sql).await.pop().unwrap_or_default();
-        if status == "read" || tokio::time::Instant::now() >= deadline {
+        let stored = crate::sql::strings(&target.database_url, &sql).await.pop();
+        let status = stored.and_then(|s| s.parse::<SendStatus>().ok());
+        if status == Some(SendStatus::Read) || tokio::time::Instant::now() >= deadline {
             return status;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -167,13 +168,13 @@ async fn wait_until_read(target: &Target, callback_data: &str) -> String {
 }
 
 /// WhatsApp's ticks for a status.
-pub fn ticks(status: &str) -> &'static str {
+pub fn ticks(status: Option<SendStatus>) -> &'static str {
     match status {
-        "sent" => "✓",
-        "delivered" => "✓✓",
-        "read" => "✓✓ read",
-        "failed" => "! not delivered",
-        _ => "… sending",
+        Some(SendStatus::Sent) => "✓",
+        Some(SendStatus::Delivered) => "✓✓",
+        Some(SendStatus::Read) => "✓✓ read",
+        Some(SendStatus::Failed | SendStatus::Superseded) => "! not delivered",
+        Some(SendStatus::Queued | SendStatus::Sending | SendStatus::Uncertain) | None => "… sending",
     }
 }
 
@@ -182,7 +183,7 @@ impl fmt::Display for Turn {
     /// showed, each reply on the left with its ticks.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{:>60}  ◀ customer", self.customer)?;
-        writeln!(f, "{:>60}", ticks(if self.read { "read" } else { "delivered" }))?;
+        writeln!(f, "{:>60}", ticks(Some(if self.read { SendStatus::Read } else { SendStatus::Delivered })))?;
         if self.typing {
             writeln!(f, "  ABCai is typing…")?;
         }
@@ -192,7 +193,7 @@ impl fmt::Display for Turn {
             for line in lines {
                 writeln!(f, "{}", format!("          {line}").trim_end())?;
             }
-            writeln!(f, "          {}", ticks(&reply.status))?;
+            writeln!(f, "          {}", ticks(reply.status))?;
         }
         Ok(())
     }

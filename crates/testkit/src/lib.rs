@@ -6,6 +6,7 @@
 //! - [`db`]: a fresh, migrated database per test;
 //! - [`service`]: start a service binary on port 0 and learn its address;
 //! - [`payloads`]: signed webhook bodies of every message and status type;
+//! - [`records`]: rows for `store::ingest` built directly;
 //! - [`stack`]: the four services as real processes wired to each other;
 //! - [`sql`]: one-line queries for assertions;
 //! - [`secrets`]: secrets stay out of `Debug` output and `--help`;
@@ -16,6 +17,7 @@ pub mod db;
 pub mod demo;
 pub mod payloads;
 pub mod postgres;
+pub mod records;
 pub mod secrets;
 pub mod service;
 pub mod sql;

@@ -221,7 +221,7 @@ fn inbound(
         phone_number_id: phone_number_id.to_owned(),
         display_phone_number: value.metadata.as_ref().and_then(|m| m.display_phone_number.clone()),
         provider_message_id: message.id.clone(),
-        message_type: message.kind.as_str().to_owned(),
+        message_type: message.kind.clone(),
         text_body: message.text().map(str::to_owned),
         raw_json: raw.to_owned(),
         provider_timestamp: message.timestamp.and_then(unix_seconds),
@@ -233,8 +233,7 @@ fn status(status: &Status, raw: &str) -> StatusRecord {
     let first_error = status.errors.first();
     StatusRecord {
         provider_message_id: status.id.clone(),
-        status: status.status.as_str().to_owned(),
-        outbound_status: store::SendStatus::reached_by(&status.status),
+        status: status.status.clone(),
         provider_timestamp: status.timestamp.and_then(unix_seconds),
         recipient_id: status.recipient_id.clone(),
         biz_opaque_callback_data: callback.map(str::to_owned),

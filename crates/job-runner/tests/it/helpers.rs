@@ -3,11 +3,12 @@
 use std::time::Duration;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
+use domain::webhook::MessageType;
 use job_runner::{Runner, RunnerSettings};
 use store::DbPool;
-use store::ingest::{InboundRecord, IngestBatch};
-use testkit::TestDb;
-use testkit::payloads::{PHONE_NUMBER_ID, unique_wamid};
+use store::ingest::InboundRecord;
+use testkit::payloads::unique_wamid;
+use testkit::{TestDb, records};
 use worker::RetryPolicy;
 
 pub fn settings() -> RunnerSettings {
@@ -64,24 +65,11 @@ impl Harness {
         wamid: &str,
         sent_at: Option<chrono::DateTime<chrono::Utc>>,
     ) {
-        let raw = serde_json::json!({"from": customer, "id": wamid, "type": kind}).to_string();
-        let batch = IngestBatch {
-            request_id: "req-test".to_owned(),
-            traceparent: None,
-            messages: vec![InboundRecord {
-                wa_id: Some(customer.to_owned()),
-                user_id: None,
-                profile_name: None,
-                phone_number_id: PHONE_NUMBER_ID.to_owned(),
-                display_phone_number: None,
-                provider_message_id: wamid.to_owned(),
-                message_type: kind.to_owned(),
-                text_body: text.map(str::to_owned),
-                raw_json: raw,
-                provider_timestamp: sent_at,
-            }],
-            statuses: Vec::new(),
+        let message = InboundRecord {
+            provider_timestamp: sent_at,
+            ..records::inbound(customer, wamid, MessageType::from(kind.to_owned()), text)
         };
+        let batch = records::delivery(vec![message]);
         store::ingest::ingest(&self.pool, &batch).await.expect("ingest");
     }
 

@@ -1,6 +1,6 @@
 //! Conversations as the bot leaves them, for the browser tests and the screenshots.
 
-use store::SendStatus;
+use domain::webhook::StatusKind;
 use store::ingest::{IngestBatch, StatusRecord};
 
 use crate::helpers::Console;
@@ -136,8 +136,7 @@ pub async fn delivered(console: &Console, body: &str) {
         messages: Vec::new(),
         statuses: vec![StatusRecord {
             provider_message_id: wamid.clone(),
-            status: "delivered".to_owned(),
-            outbound_status: Some(SendStatus::Delivered),
+            status: StatusKind::Delivered,
             provider_timestamp: None,
             recipient_id: None,
             biz_opaque_callback_data: None,

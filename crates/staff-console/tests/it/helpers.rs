@@ -3,12 +3,13 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use domain::webhook::MessageType;
 use staff_console::{Application, ServeConfig};
-use store::ingest::{InboundRecord, IngestBatch};
+use store::ingest::InboundRecord;
 use store::{DbPool, StaffRole};
-use testkit::TestDb;
 pub use testkit::console::ConsoleClient;
-use testkit::payloads::{PHONE_NUMBER_ID, unique_wamid};
+use testkit::payloads::unique_wamid;
+use testkit::{TestDb, records};
 
 pub const PASSWORD: &str = "a long staff password";
 
@@ -80,23 +81,11 @@ impl Console {
     /// conversation.
     pub async fn customer_says(&self, customer: &str, profile_name: Option<&str>, text: &str) -> i64 {
         let wamid = unique_wamid();
-        let batch = IngestBatch {
-            request_id: "req-test".to_owned(),
-            traceparent: None,
-            messages: vec![InboundRecord {
-                wa_id: Some(customer.to_owned()),
-                user_id: None,
-                profile_name: profile_name.map(str::to_owned),
-                phone_number_id: PHONE_NUMBER_ID.to_owned(),
-                display_phone_number: None,
-                provider_message_id: wamid.clone(),
-                message_type: "text".to_owned(),
-                text_body: Some(text.to_owned()),
-                raw_json: serde_json::json!({"from": customer, "id": wamid, "type": "text"}).to_string(),
-                provider_timestamp: None,
-            }],
-            statuses: Vec::new(),
+        let message = InboundRecord {
+            profile_name: profile_name.map(str::to_owned),
+            ..records::inbound(customer, &wamid, MessageType::Text, Some(text))
         };
+        let batch = records::delivery(vec![message]);
         store::ingest::ingest(&self.pool, &batch).await.expect("ingest");
         self.conversation_of(customer).await
     }

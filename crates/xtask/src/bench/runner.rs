@@ -8,7 +8,6 @@ use anyhow::{Context, bail};
 use diesel::QueryableByName;
 use diesel::sql_types::{Double, Nullable};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use store::ingest::{InboundRecord, IngestBatch};
 use testkit::demo::SCRIPT;
 use testkit::service::ChildService;
 
@@ -151,23 +150,7 @@ async fn feed(url: &str, rate: u32, duration: Duration) -> anyhow::Result<u64> {
     for i in 0..total {
         tokio::time::sleep_until(start + interval.mul_f64(i as f64)).await;
         let (wa_id, wamid) = (format!("9716{:08}", i % 1000), format!("wamid.pickup.{i}"));
-        let batch = IngestBatch {
-            request_id: "bench".to_owned(),
-            traceparent: None,
-            messages: vec![InboundRecord {
-                wa_id: Some(wa_id),
-                user_id: None,
-                profile_name: None,
-                phone_number_id: "106540352242922".to_owned(),
-                display_phone_number: None,
-                provider_message_id: wamid,
-                message_type: "text".to_owned(),
-                text_body: Some("hello".to_owned()),
-                raw_json: "{}".to_owned(),
-                provider_timestamp: None,
-            }],
-            statuses: Vec::new(),
-        };
+        let batch = testkit::records::text_delivery(&wa_id, &wamid, "hello");
         store::ingest::ingest(&pool, &batch).await?;
     }
     Ok(total)
