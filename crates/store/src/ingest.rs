@@ -15,6 +15,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::webhook::{MessageType, StatusKind};
 use tracing::Instrument;
 
+pub(crate) mod many_messages;
+
 use crate::group_commit::{GroupCommitter, GroupWriter};
 use crate::prepared::Prepared;
 use crate::quarantine::{self, ItemKind, QuarantineRecord};
@@ -320,6 +322,10 @@ pub(crate) async fn write_strictly(
     Ok(written.pop().unwrap_or_default())
 }
 
+/// From how many messages of customers known by number a write stores them in one statement
+/// ([`many_messages`]) rather than one statement each.
+const MANY_MESSAGES: usize = 2;
+
 /// How refused items are handled.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -353,7 +359,8 @@ struct Item {
 }
 
 /// Writes the messages and statuses of `deliveries` (each with the span its rows belong to)
-/// in lock order: messages before statuses, messages by customer, statuses by wamid, ties in
+/// in lock order: messages before statuses, messages by customer (those known by number
+/// first, stored in one statement when there are several), statuses by wamid, ties in
 /// arrival order. Every transaction that writes several rows takes their locks in this order,
 /// so two of them never deadlock, and a customer's messages keep their order. Returns each
 /// delivery's outcome, items in input order.
@@ -375,6 +382,22 @@ async fn write_in_lock_order(
     let mut statuses: Vec<Vec<Option<StatusOutcome>>> =
         batches.iter().map(|(b, _)| vec![None; b.statuses.len()]).collect();
     let mut outcomes: Vec<IngestOutcome> = batches.iter().map(|_| IngestOutcome::default()).collect();
+    if mode == Mode::Strict {
+        let together = items
+            .iter()
+            .take_while(|i| i.message && batches[i.delivery].0.messages[i.index].wa_id.is_some())
+            .count();
+        if together >= MANY_MESSAGES {
+            let rows: Vec<(&IngestBatch, &InboundRecord)> = items[..together]
+                .iter()
+                .map(|i| (batches[i.delivery].0, &batches[i.delivery].0.messages[i.index]))
+                .collect();
+            let stored = many_messages::insert(conn, &rows).await?;
+            for (item, stored) in items.drain(..together).zip(stored) {
+                messages[item.delivery][item.index] = Some(stored);
+            }
+        }
+    }
     for item in items {
         let (batch, span) = batches[item.delivery];
         let written = if item.message {
@@ -471,9 +494,10 @@ async fn refused_record(
 
 /// Messages (first) by customer, statuses by wamid.
 fn lock_order(deliveries: &[(&IngestBatch, &tracing::Span)], a: Item, b: Item) -> std::cmp::Ordering {
+    // Customers known by number first, then those known only by user id.
     let customer = |i: Item| {
         let m = &deliveries[i.delivery].0.messages[i.index];
-        (m.wa_id.as_deref().or(m.user_id.as_deref()), m.phone_number_id.as_str())
+        (m.wa_id.is_none(), m.wa_id.as_deref().or(m.user_id.as_deref()), m.phone_number_id.as_str())
     };
     let wamid = |i: Item| deliveries[i.delivery].0.statuses[i.index].provider_message_id.as_str();
     match (a.message, b.message) {
