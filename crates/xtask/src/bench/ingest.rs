@@ -35,6 +35,12 @@ pub struct IngestArgs {
     /// pgbench client counts to try; the best is the ceiling.
     #[arg(long, value_delimiter = ',', default_value = "4,8,16,32")]
     pgbench_clients: Vec<u32>,
+    /// Deliveries of the large-delivery phase, posted one after the other.
+    #[arg(long, default_value_t = 50)]
+    large_deliveries: u64,
+    /// Messages in each large delivery (Meta batches up to 1,000).
+    #[arg(long, default_value_t = 1000)]
+    large_size: u64,
 }
 
 /// Most requests a second the peak phase can send before it runs out of prepared ones.
@@ -67,12 +73,14 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     let warm_up = factory.take(2 * rate);
     let open_requests = factory.take(args.seconds * rate);
     let peak_requests = factory.take(args.seconds * PEAK_BUDGET_PER_SECOND);
+    let large_requests = large_deliveries(args.large_deliveries, args.large_size);
 
     let seconds = args.seconds;
     let (rate32, connections) = (args.rate, args.peak_connections);
     // The driver shares the CPUs with the service and Postgres: one thread is plenty and
     // spares the others the cost of a work-stealing scheduler.
-    let (warm, open, peak) = tokio::task::spawn_blocking(move || {
+    let (large_deliveries, large_size) = (args.large_deliveries, args.large_size);
+    let (warm, open, peak, large) = tokio::task::spawn_blocking(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         runtime.block_on(async {
             println!("warming up…");
@@ -82,7 +90,9 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
             println!("closed loop with {connections} connections for {seconds} s…");
             let peak =
                 load::closed_loop(&client, peak_requests, connections, Duration::from_secs(seconds)).await;
-            anyhow::Ok((warm, open, peak))
+            println!("{large_deliveries} deliveries of {large_size} messages, one at a time…");
+            let large = load::closed_loop(&client, large_requests, 1, Duration::from_secs(600)).await;
+            anyhow::Ok((warm, open, peak, large))
         })
     })
     .await??;
@@ -93,6 +103,10 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     let script_path = workspace::target_dir().join("bench-ingest.pgbench.sql");
     std::fs::write(&script_path, pgbench::script())?;
     let pgbench_bin = cluster.as_ref().map_or_else(|| "pgbench".into(), |c| c.bin_dir().join("pgbench"));
+    println!("pgbench at {}/s with {} clients for {} s…", args.rate, args.committers, args.seconds);
+    let committers = u32::try_from(args.committers)?;
+    let pgbench_open =
+        pgbench::open_loop(&pgbench_bin, &url, &script_path, committers, args.rate, args.seconds)?;
     let mut ceiling = (0.0_f64, 0);
     for &clients in &args.pgbench_clients {
         println!("pgbench with {clients} clients for {} s…", args.seconds);
@@ -103,7 +117,10 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
         }
     }
 
-    let acknowledged = warm.latency_us.len() + open.latency_us.len() + peak.latency_us.len();
+    let acknowledged = warm.latency_us.len()
+        + open.latency_us.len()
+        + peak.latency_us.len()
+        + large.latency_us.len() * args.large_size;
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     println!();
     println!("| webhook-ingest, {cpus} CPUs shared by driver, service and Postgres; fsync on | |");
@@ -118,17 +135,54 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     println!("| open loop: latency p50 / p99 / max | {} |", load::percentiles(&open.latency_us));
     println!("| open loop: achieved | {:.0}/s, {} errors |", open.throughput(), open.errors);
     println!(
+        "| pgbench, same statement, {}/s on {} connections: latency p50 / p99 / max | {} |",
+        args.rate,
+        args.committers,
+        load::percentiles(&pgbench_open)
+    );
+    println!(
+        "| open loop p99 / pgbench p99 | {:.2} |",
+        open.latency_us.value_at_quantile(0.99) as f64 / pgbench_open.value_at_quantile(0.99).max(1) as f64
+    );
+    println!(
         "| peak ({} connections): throughput | {:.0}/s, {} errors |",
         args.peak_connections,
         peak.throughput(),
         peak.errors
     );
     println!("| peak: latency p50 / p99 / max | {} |", load::percentiles(&peak.latency_us));
+    println!(
+        "| {} deliveries of {} messages: latency p50 / p99 / max | {}, {} errors |",
+        args.large_deliveries,
+        args.large_size,
+        load::percentiles(&large.latency_us),
+        large.errors
+    );
     println!("| pgbench, same statement: ceiling | {:.0} tps ({} clients) |", ceiling.0, ceiling.1);
     println!("| peak / ceiling | {:.0}% |", 100.0 * peak.throughput() / ceiling.0.max(1.0));
     println!("| acknowledged / inbound rows / jobs | {acknowledged} / {stored} / {jobs} |");
     drop(cluster);
     Ok(())
+}
+
+/// `n` signed deliveries of `size` text messages each, every message from a new customer
+/// (Meta batches messages of many customers into one delivery).
+fn large_deliveries(n: u64, size: u64) -> Vec<Prepared> {
+    (0..n)
+        .map(|d| {
+            let changes = (0..size)
+                .map(|i| {
+                    let customer =
+                        Customer { wa_id: format!("9716{:08}", d * size + i), ..Customer::unique() };
+                    let wamid = format!("wamid.large.{d}.{i}");
+                    payloads::messages_change(&customer, vec![payloads::text(&customer, &wamid, "Hello")])
+                })
+                .collect();
+            let body = payloads::meta_bytes(&payloads::envelope(vec![changes]));
+            let signature = payloads::sign_bytes(&body);
+            Prepared { body: Bytes::from(body), signature }
+        })
+        .collect()
 }
 
 /// Signed single-text-message webhooks, each with a unique wamid, from a thousand

@@ -1,10 +1,12 @@
 //! `cargo xtask bench …`.
 
+mod capacity;
 mod console;
 mod e2e;
 mod ingest;
 pub(crate) mod load;
 mod pgbench;
+mod pipeline;
 mod runner;
 mod soak;
 
@@ -20,6 +22,10 @@ pub enum Target {
     /// The whole pipeline: latency from webhook to Graph API request at a fixed rate, and
     /// sends per second in a burst, on release binaries and a durable Postgres.
     E2e(e2e::E2eArgs),
+    /// The whole pipeline at stepped offered rates with statuses on: replies per second,
+    /// reply latency and write transactions per reply at each step, as a table and an SVG
+    /// plot; `--baseline` measures other code's binaries the same way.
+    Capacity(capacity::CapacityArgs),
     /// staff-console: the inbox and a conversation page on 100,000 conversations and
     /// 1,000,000 messages, one request at a time, on a release binary.
     Console(console::ConsoleArgs),
@@ -33,6 +39,7 @@ pub async fn run(target: Target) -> anyhow::Result<()> {
         Target::Ingest(args) => ingest::run(args).await,
         Target::Runner(args) => runner::run(args).await,
         Target::E2e(args) => e2e::run(args).await,
+        Target::Capacity(args) => capacity::run(args).await,
         Target::Soak(args) => soak::run(args).await,
         Target::Console(args) => console::run(args).await,
     }

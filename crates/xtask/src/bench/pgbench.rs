@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, bail};
+use hdrhistogram::Histogram;
 
 /// SQL expressions standing in for the statement's parameters `$1`…`$12`: a thousand
 /// customers, a unique wamid per transaction, a realistic message.
@@ -59,6 +60,57 @@ pub fn run(pgbench: &Path, url: &str, script_path: &Path, clients: u32, seconds:
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|tps| tps.parse().ok())
         .with_context(|| format!("no tps in pgbench output: {stdout}"))
+}
+
+/// Runs the script at `rate` transactions a second (Poisson arrivals, as pgbench schedules
+/// them) with `clients` connections for `seconds`; returns each transaction's latency from
+/// its scheduled start, in microseconds, as the load driver counts a request's.
+pub fn open_loop(
+    pgbench: &Path,
+    url: &str,
+    script_path: &Path,
+    clients: u32,
+    rate: u32,
+    seconds: u64,
+) -> anyhow::Result<Histogram<u64>> {
+    let log_dir = script_path.with_extension("log.d");
+    let _ = std::fs::remove_dir_all(&log_dir);
+    std::fs::create_dir_all(&log_dir)?;
+    let output = Command::new(pgbench)
+        .args(["-n", "-M", "prepared", "-c", &clients.to_string(), "-j", &clients.min(2).to_string()])
+        .args(["-R", &rate.to_string(), "-T", &seconds.to_string(), "-l", "--log-prefix"])
+        .arg(log_dir.join("tx"))
+        .arg("-f")
+        .arg(script_path)
+        .arg(url)
+        .output()
+        .with_context(|| format!("running {}", pgbench.display()))?;
+    if !output.status.success() {
+        bail!(
+            "pgbench failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let mut latency = Histogram::new_with_bounds(1, 60_000_000, 3)?;
+    for log in std::fs::read_dir(&log_dir)? {
+        let text = std::fs::read_to_string(log?.path())?;
+        for line in text.lines() {
+            // client, transaction, latency (µs), script, epoch s, µs, schedule lag (µs).
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (Some(Ok(time)), Some(Ok(lag))) =
+                (fields.get(2).map(|f| f.parse::<u64>()), fields.get(6).map(|f| f.parse::<u64>()))
+            else {
+                continue;
+            };
+            latency.record((time + lag).max(1))?;
+        }
+    }
+    std::fs::remove_dir_all(&log_dir)?;
+    if latency.is_empty() {
+        bail!("pgbench logged no transactions");
+    }
+    Ok(latency)
 }
 
 #[cfg(test)]

@@ -1,0 +1,111 @@
+//! The whole pipeline for a benchmark: release binaries (this workspace's, or another
+//! build's services for paired runs), a fresh database on the benchmarks' durable Postgres,
+//! and the four services started on it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use serde_json::Value;
+use testkit::payloads::{self, Customer};
+use testkit::stack::{Stack, StackOptions};
+
+use super::load::Prepared;
+use crate::workspace;
+
+/// The services under test; whatsapp-fake is always this workspace's.
+const SERVICES: [&str; 3] = ["webhook-ingest", "job-runner", "outbound-sender"];
+
+/// A running pipeline; everything stops when it is dropped.
+pub struct Pipeline {
+    /// The four services.
+    pub stack: Stack,
+    /// The database's URL.
+    pub url: String,
+    // Declared last: dropped after the services that use it.
+    _cluster: Option<testkit::PgCluster>,
+}
+
+impl Pipeline {
+    /// Starts the services of `baseline` (a directory of release binaries) or of this
+    /// workspace on a fresh database `name`, migrated by the code under test.
+    pub async fn start(baseline: Option<&Path>, name: &str, options: StackOptions) -> anyhow::Result<Self> {
+        let bin = binaries(baseline)?;
+        let (admin_url, cluster) = super::database().await?;
+        let url = super::fresh_database(&admin_url, name).await?;
+        migrate(&bin, &url, baseline.is_some()).await?;
+        println!("database: {url}");
+        let stack = Stack::start(&bin, &url, options).await.context("starting the stack")?;
+        Ok(Self { stack, url, _cluster: cluster })
+    }
+
+    /// The read receipts the double received; none when it does not record them.
+    pub async fn presence(&self) -> Vec<Value> {
+        let listed = reqwest::get(self.stack.fake.url("/_fake/presence")).await;
+        match listed {
+            Ok(response) if response.status().is_success() => response.json().await.unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The code a run measured, for its table: `this workspace` or the baseline's directory.
+pub fn code_name(baseline: Option<&Path>) -> String {
+    baseline.map_or_else(|| "this workspace".to_owned(), |b| b.display().to_string())
+}
+
+/// First messages of `n` new customers, each with a unique wamid `wamid.<tag>.<i>`: every
+/// one gets a reply (a customer who kept repeating "hello" would be handed to staff, and the
+/// bot would go quiet). Returns each request with its wamid.
+pub fn first_messages(tag: &str, n: u64) -> Vec<(String, Prepared)> {
+    (0..n)
+        .map(|i| {
+            let customer = Customer::unique();
+            let wamid = format!("wamid.{tag}.{i}");
+            let envelope = payloads::single_message(&customer, payloads::text(&customer, &wamid, "hello"));
+            let signed = payloads::signed(&envelope);
+            (wamid, Prepared { body: Bytes::from(signed.body), signature: signed.signature })
+        })
+        .collect()
+}
+
+/// The directory of the binaries to run: this workspace's release build, or `baseline`'s
+/// services beside this workspace's whatsapp-fake.
+fn binaries(baseline: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let Some(baseline) = baseline else {
+        let mut packages = SERVICES.to_vec();
+        packages.push("whatsapp-fake");
+        return workspace::build(true, &packages);
+    };
+    let fake = workspace::build(true, &["whatsapp-fake"])?.join("whatsapp-fake");
+    let dir = workspace::target_dir().join("bench-baseline");
+    std::fs::create_dir_all(&dir)?;
+    let links = SERVICES.iter().map(|s| (baseline.join(s), dir.join(s)));
+    for (from, to) in links.chain([(fake, dir.join("whatsapp-fake"))]) {
+        if !from.is_file() {
+            bail!("{} is not a built binary", from.display());
+        }
+        let _ = std::fs::remove_file(&to);
+        std::os::unix::fs::symlink(from.canonicalize()?, &to)?;
+    }
+    Ok(dir)
+}
+
+/// Migrates with the migrations of the code under test (a baseline's own, through its
+/// `webhook-ingest migrate`).
+async fn migrate(bin: &Path, url: &str, baseline: bool) -> anyhow::Result<()> {
+    if !baseline {
+        store::migrations::run_pending(url).await?;
+        return Ok(());
+    }
+    let status = tokio::process::Command::new(bin.join("webhook-ingest"))
+        .arg("migrate")
+        .env("DATABASE_URL", url)
+        .status()
+        .await
+        .context("running the baseline's migrate")?;
+    if !status.success() {
+        bail!("the baseline's webhook-ingest migrate failed");
+    }
+    Ok(())
+}
