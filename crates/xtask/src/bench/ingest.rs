@@ -1,5 +1,6 @@
 //! `cargo xtask bench ingest`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -41,15 +42,22 @@ pub struct IngestArgs {
     /// Messages in each large delivery (Meta batches up to 1,000).
     #[arg(long, default_value_t = 1000)]
     large_size: u64,
+    /// Run the webhook-ingest of this directory (a release build of other code, migrated
+    /// with its own migrations) instead of this workspace's, for paired runs.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
 }
 
 /// Most requests a second the peak phase can send before it runs out of prepared ones.
 const PEAK_BUDGET_PER_SECOND: u64 = 12_000;
 
 pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
-    let bin = workspace::build(true, &["webhook-ingest"])?;
+    let bin = match &args.baseline {
+        Some(baseline) => baseline.clone(),
+        None => workspace::build(true, &["webhook-ingest"])?,
+    };
     let (url, cluster) = super::database().await?;
-    store::migrations::run_pending(&url).await.context("migrating")?;
+    super::pipeline::migrate(&bin, &url, args.baseline.is_some()).await.context("migrating")?;
     let (pool_size, committers) = (args.pool_size.to_string(), args.committers.to_string());
     let mut env = vec![
         ("DATABASE_URL", url.as_str()),
@@ -123,7 +131,10 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
         + large.latency_us.len() * args.large_size;
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     println!();
-    println!("| webhook-ingest, {cpus} CPUs shared by driver, service and Postgres; fsync on | |");
+    println!(
+        "| webhook-ingest ({}), {cpus} CPUs shared by driver, service and Postgres; fsync on | |",
+        super::pipeline::code_name(args.baseline.as_deref())
+    );
     println!("|---|---|");
     println!(
         "| service: HTTP workers, database pool, committers | {}, {} connections, {} |",

@@ -93,7 +93,7 @@ fn binaries(baseline: Option<&Path>) -> anyhow::Result<PathBuf> {
 
 /// Migrates with the migrations of the code under test (a baseline's own, through its
 /// `webhook-ingest migrate`).
-async fn migrate(bin: &Path, url: &str, baseline: bool) -> anyhow::Result<()> {
+pub(super) async fn migrate(bin: &Path, url: &str, baseline: bool) -> anyhow::Result<()> {
     if !baseline {
         store::migrations::run_pending(url).await?;
         return Ok(());
