@@ -101,6 +101,7 @@ async fn staff_watch_a_message_arrive_take_over_reply_once_see_ticks_and_hand_ba
         .expect("hand back");
     wait_for(&browser, "//span[contains(@class,'held') and contains(., 'The bot is answering')]").await;
     assert_eq!(console.count("SELECT count(*) AS n FROM conversation WHERE held_by IS NOT NULL").await, 0);
+    browser.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -147,4 +148,5 @@ async fn a_snoozed_notification_leaves_the_list_and_the_pages_are_pictured() {
     assert!(left.is_empty(), "a snoozed notification leaves the list");
     let until = "SELECT count(*) AS n FROM notification WHERE snoozed_until > now() + interval '59 minutes'";
     assert_eq!(console.count(until).await, 1);
+    browser.close().await;
 }

@@ -12,8 +12,22 @@ const SIZES: [(&str, u32, u32); 2] = [("desktop", 1366, 900), ("phone", 390, 844
 
 pub struct Browser {
     pub client: Client,
-    _driver: tokio::process::Child,
+    driver: tokio::process::Child,
     _profile: TempDir,
+}
+
+/// A test that ends early (a failed assertion) cannot close its session: chromedriver is
+/// started as the leader of a process group of its own, which Chromium joins, and the whole
+/// group is killed, so no browser outlives its test.
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(pid) = self.driver.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
 }
 
 struct TempDir(PathBuf);
@@ -33,6 +47,7 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {driver_path} (install chromium-driver): {e}"));
@@ -67,7 +82,12 @@ impl Browser {
             }
         };
         client.set_window_size(SIZES[0].1, SIZES[0].2).await.expect("window size");
-        Self { client, _driver: driver, _profile: profile }
+        Self { client, driver, _profile: profile }
+    }
+
+    /// Ends the session: chromedriver closes the browser.
+    pub async fn close(self) {
+        self.client.clone().close().await.expect("the session ends");
     }
 
     /// Saves `{name}-desktop.png` and `{name}-phone.png` of the current page in
