@@ -78,6 +78,10 @@ pub struct SenderConfig {
     /// Sends in flight at once.
     #[arg(long, env = "SEND_CONCURRENCY", default_value_t = 8, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
     pub concurrency: usize,
+    /// Connections recording sends Meta accepted. Results that arrive while every one of
+    /// them is busy are recorded together, in one statement, so fewer make larger groups.
+    #[arg(long, env = "SEND_COMMITTERS", default_value_t = 1, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
+    pub committers: usize,
     /// Most replies claimed per query.
     #[arg(long, env = "SEND_BATCH_SIZE", default_value_t = 32, value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
     pub batch_size: usize,

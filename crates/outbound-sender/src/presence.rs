@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use orchestrator_core::InboundKind;
-use store::presence::{ClaimedPresence, Presences};
+use store::presence::{ClaimedPresence, Ended, FinishWriter, Finisher, Presences};
 use store::{DbPool, Fenced};
 use telemetry::metrics::Counter;
 use tracing::Instrument;
@@ -56,6 +56,7 @@ impl PresenceMode {
 #[derive(Clone)]
 pub struct Presence {
     presences: Presences,
+    finisher: Finisher,
     client: GraphClient,
     mode: PresenceMode,
     lease: Duration,
@@ -64,9 +65,11 @@ pub struct Presence {
 
 impl Presence {
     /// Presence in `mode` on `pool` through `client`, each request under `lease`; `wake`
-    /// is its loop's, rung when a newer message became due during a request.
+    /// is its loop's, rung when a newer message became due during a request. Requests that
+    /// end together end their leases in one commit (call within a Tokio runtime).
     pub fn new(pool: DbPool, client: GraphClient, mode: PresenceMode, lease: Duration, wake: Wake) -> Self {
-        Self { presences: Presences::new(pool), client, mode, lease, wake }
+        let finisher = Finisher::start(pool.clone(), FinishWriter, 1);
+        Self { presences: Presences::new(pool), finisher, client, mode, lease, wake }
     }
 
     async fn request(&self, claimed: ClaimedPresence) {
@@ -108,7 +111,7 @@ impl Presence {
 
     /// Ends the request's lease, and wakes the loop when a newer message waits for it.
     async fn finish(&self, claimed: &ClaimedPresence) {
-        match self.presences.finish(claimed).await {
+        match self.finisher.commit(Ended::from(claimed)).await.1 {
             Ok(Fenced::Applied(true)) => self.wake.wake(),
             Ok(_) => {}
             Err(e) => {

@@ -9,6 +9,7 @@ use domain::callback::outbound_callback_data;
 use domain::template::{TemplateCatalogue, TemplateRefused, TemplateSend};
 use domain::text_policy::sanitize;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use store::outbound::sent::{Sent, SentRecorder, SentWriter};
 use store::outbound::{ClaimedSend, SendFailure, Sends, UncertainPolicy};
 use store::{DbPool, Fenced, Retry, StoreError};
 use telemetry::metrics::Counter;
@@ -63,23 +64,29 @@ pub struct SendSettings {
     pub rate_per_second: u32,
     /// The approved templates a queued template must be one of.
     pub templates: TemplateCatalogue,
+    /// Connections recording sends Meta accepted (results that arrive while they are busy
+    /// share a commit).
+    pub committers: usize,
 }
 
 /// Sends queued replies.
 #[derive(Clone)]
 pub struct Sender {
     sends: Sends,
+    recorder: SentRecorder,
     client: GraphClient,
     settings: Arc<SendSettings>,
     limiter: Arc<DefaultKeyedRateLimiter<String>>,
 }
 
 impl Sender {
-    /// A sender on `pool` through `client`.
+    /// A sender on `pool` through `client`; starts its committers (call within a Tokio
+    /// runtime).
     pub fn new(pool: DbPool, client: GraphClient, settings: SendSettings) -> Self {
         let rate = NonZeroU32::new(settings.rate_per_second).unwrap_or(NonZeroU32::MIN);
         let limiter = Arc::new(RateLimiter::keyed(Quota::per_second(rate)));
-        Self { sends: Sends::new(pool), client, settings: Arc::new(settings), limiter }
+        let recorder = SentRecorder::start(pool.clone(), SentWriter, settings.committers);
+        Self { sends: Sends::new(pool), recorder, client, settings: Arc::new(settings), limiter }
     }
 
     async fn send(&self, send: ClaimedSend) {
@@ -191,7 +198,8 @@ impl Sender {
         metrics::histogram!("outbound_send_duration_seconds").record(started.elapsed().as_secs_f64());
         match result {
             Ok(wamid) => {
-                if self.sends.record_sent(send, &wamid).await?.is_applied() {
+                let sent = Sent { id: send.id, claim_token: send.lease.claim_token, wamid };
+                if self.recorder.commit(sent).await.1?.is_applied() {
                     tracing::info!("outbound sent");
                     metrics::counter!("outbound_sent_total").increment(1);
                 } else {

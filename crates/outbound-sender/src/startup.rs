@@ -60,6 +60,7 @@ impl Application {
             auth_pause: Duration::from_secs(config.auth_pause_secs),
             rate_per_second: config.rate_per_second,
             templates,
+            committers: config.committers,
         };
         let presence = config.presence().map(|mode| {
             let wake = Wake::default();

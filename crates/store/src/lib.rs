@@ -69,7 +69,7 @@ mod every_statement_prepares {
         ("prune jobs", maintenance::PRUNE_JOBS_SQL),
         ("prune status events", maintenance::PRUNE_STATUS_EVENTS_SQL),
         ("claim sends", outbound::CLAIM_SQL),
-        ("record a send", outbound::SENT_SQL),
+        ("record sends", outbound::sent::SENT_SQL),
         ("retry a send", outbound::RETRY_SQL),
         ("fail a send", outbound::FAIL_SQL),
         ("mark a send uncertain", outbound::UNCERTAIN_SQL),

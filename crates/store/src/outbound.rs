@@ -6,6 +6,7 @@
 //! and is never blindly repeated (invariant 6): a status webhook echoing its id settles it,
 //! and only after a window without one is it sent again (or held for staff).
 
+pub mod sent;
 mod stored_template;
 
 use std::time::Duration;
@@ -119,13 +120,11 @@ impl Sends {
     /// Records that Meta accepted the send as `wamid`. A status webhook may already have
     /// moved the row further; it is never moved back. `LeaseLost` when another sender holds
     /// the row now.
+    /// ([`sent::SentRecorder`] records many in one commit.)
     pub async fn record_sent(&self, send: &ClaimedSend, wamid: &str) -> Result<Fenced<()>, StoreError> {
-        let query = diesel::sql_query(SENT_SQL)
-            .bind::<BigInt, _>(send.id)
-            .bind::<SqlUuid, _>(send.lease.claim_token)
-            .bind::<Text, _>(wamid);
-        let changed: Changed = Prepared(query).get_result(&mut *connection(&self.pool).await?).await?;
-        Ok(Fenced::from_rows(usize::from(changed.n == 1)))
+        let sent = sent::Sent { id: send.id, claim_token: send.lease.claim_token, wamid: wamid.to_owned() };
+        let mut recorded = sent::record(&mut *connection(&self.pool).await?, &[&sent]).await?;
+        Ok(recorded.pop().unwrap_or(Fenced::LeaseLost))
     }
 
     /// Queues the send again after `delay`. A throttled send does not use up an attempt;
@@ -236,20 +235,6 @@ struct NewStatus {
     #[diesel(sql_type = Nullable<Text>)]
     status: Option<SendStatus>,
 }
-
-pub(crate) const SENT_SQL: &str = "WITH updated AS (
-    UPDATE outbound_message_log
-    SET status = CASE WHEN outbound_status_rank(status) < 1 THEN 'sent' ELSE status END,
-        provider_message_id = COALESCE(provider_message_id, $3),
-        sent_at = COALESCE(sent_at, clock_timestamp()),
-        claim_token = NULL, lease_until = NULL, error_code = NULL, error_text = NULL, updated_at = now()
-    WHERE id = $1 AND (claim_token = $2 OR status = 'uncertain')
-      AND NOT EXISTS (SELECT 1 FROM outbound_message_log other WHERE other.provider_message_id = $3 AND other.id <> $1)
-    RETURNING id
-), wake_console AS (
-    SELECT pg_notify('message_status_changed', '') WHERE EXISTS (SELECT 1 FROM updated)
-)
-SELECT count(*) AS n FROM updated, (SELECT count(*) FROM wake_console) AS notified";
 
 pub(crate) const RETRY_SQL: &str = "WITH updated AS (
     UPDATE outbound_message_log

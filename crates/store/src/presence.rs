@@ -14,11 +14,12 @@
 use std::time::Duration;
 
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::RunQueryDsl;
+use diesel::sql_types::{Array, BigInt, Bool, Double, Nullable, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::webhook::MessageType;
 use uuid::Uuid;
 
+use crate::group_commit::{GroupCommitter, GroupWriter};
 use crate::lease::{Fenced, Origin};
 use crate::prepared::Prepared;
 use crate::vocab::PresenceSkip;
@@ -103,12 +104,21 @@ RETURNING d.conversation_id, d.inbound_message_id, d.provider_message_id, d.phon
           d.held_by IS NOT NULL AS staff_holds, d.reply_queued, d.skipped, p.claim_token, p.request_id,
           p.traceparent, EXTRACT(EPOCH FROM now() - p.stored_at)::float8 AS waited_secs";
 
-/// Ends a request's lease (`$1` conversation, `$2` claim token); says whether a newer
-/// message is due presence already.
-pub(crate) const FINISH_SQL: &str = "UPDATE conversation_presence
+/// Ends requests' leases (`$1` conversations, `$2` claim tokens); says for each whether a
+/// newer message is due presence already. Rows are locked in conversation order.
+pub(crate) const FINISH_SQL: &str = "WITH input AS (
+    SELECT * FROM unnest($1::bigint[], $2::uuid[]) AS i(conversation_id, claim_token)
+), locked AS (
+    SELECT p.conversation_id FROM conversation_presence p JOIN input i USING (conversation_id)
+    WHERE p.claim_token = i.claim_token
+    ORDER BY p.conversation_id
+    FOR UPDATE OF p
+)
+UPDATE conversation_presence p
     SET claim_token = NULL, lease_until = NULL
-    WHERE conversation_id = $1 AND claim_token = $2
-    RETURNING requested_message_id IS DISTINCT FROM inbound_message_id AS pending";
+    FROM locked l
+    WHERE p.conversation_id = l.conversation_id
+    RETURNING p.conversation_id, p.requested_message_id IS DISTINCT FROM p.inbound_message_id AS pending";
 
 /// Seconds until the next conversation waiting for its interval (`$1` seconds) or for a
 /// paused number becomes due (NULL when none waits: `GREATEST` alone would make that 0);
@@ -124,6 +134,8 @@ pub(crate) const NEXT_DUE_SQL: &str = "SELECT CASE WHEN min(due) IS NOT NULL
 
 #[derive(QueryableByName)]
 struct Finished {
+    #[diesel(sql_type = BigInt)]
+    conversation_id: i64,
     #[diesel(sql_type = Bool)]
     pending: bool,
 }
@@ -165,12 +177,10 @@ impl Presences {
     /// Ends the lease of a claimed request, made or failed (it is never repeated). Applied
     /// with whether a newer message of the conversation is due presence now; `LeaseLost`
     /// when the lease expired and the conversation was claimed again.
+    /// ([`Finisher`] ends many in one commit.)
     pub async fn finish(&self, claimed: &ClaimedPresence) -> Result<Fenced<bool>, StoreError> {
-        let query = diesel::sql_query(FINISH_SQL)
-            .bind::<BigInt, _>(claimed.conversation_id)
-            .bind::<SqlUuid, _>(claimed.claim_token);
-        let finished: Vec<Finished> = Prepared(query).load(&mut *connection(&self.pool).await?).await?;
-        Ok(finished.into_iter().next().map_or(Fenced::LeaseLost, |f| Fenced::Applied(f.pending)))
+        let mut finished = finish(&mut *connection(&self.pool).await?, &[&Ended::from(claimed)]).await?;
+        Ok(finished.pop().unwrap_or(Fenced::LeaseLost))
     }
 
     /// How long until a conversation that waits for `min_interval` since its last request,
@@ -179,5 +189,60 @@ impl Presences {
         let query = diesel::sql_query(NEXT_DUE_SQL).bind::<Double, _>(min_interval.as_secs_f64());
         let row: NextDue = Prepared(query).get_result(&mut *connection(&self.pool).await?).await?;
         Ok(row.secs.map(Duration::from_secs_f64))
+    }
+}
+
+/// A request whose lease to end: its conversation and claim.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ended {
+    /// The conversation.
+    pub conversation_id: i64,
+    /// The claim the request was made under.
+    pub claim_token: Uuid,
+}
+
+impl From<&ClaimedPresence> for Ended {
+    fn from(claimed: &ClaimedPresence) -> Self {
+        Self { conversation_id: claimed.conversation_id, claim_token: claimed.claim_token }
+    }
+}
+
+async fn finish(conn: &mut AsyncPgConnection, ended: &[&Ended]) -> Result<Vec<Fenced<bool>>, StoreError> {
+    let query = diesel::sql_query(FINISH_SQL)
+        .bind::<Array<BigInt>, _>(ended.iter().map(|e| e.conversation_id).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(ended.iter().map(|e| e.claim_token).collect::<Vec<_>>());
+    let finished: Vec<Finished> = Prepared(query).load(conn).await?;
+    Ok(ended
+        .iter()
+        .map(|e| {
+            finished
+                .iter()
+                .find(|f| f.conversation_id == e.conversation_id)
+                .map_or(Fenced::LeaseLost, |f| Fenced::Applied(f.pending))
+        })
+        .collect())
+}
+
+/// Ends presence requests' leases for a [`Finisher`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FinishWriter;
+
+/// Ends presence requests' leases with group commit: requests that end while the committer
+/// is busy share one statement.
+pub type Finisher = GroupCommitter<FinishWriter>;
+
+impl GroupWriter for FinishWriter {
+    type Item = Ended;
+    type Outcome = Fenced<bool>;
+    const MAX_GROUP: usize = 64;
+    const NAME: &'static str = "presence_ended";
+
+    async fn write(
+        &self,
+        conn: &mut AsyncPgConnection,
+        items: &[(&Ended, &tracing::Span)],
+    ) -> Result<Vec<Fenced<bool>>, StoreError> {
+        let ended: Vec<&Ended> = items.iter().map(|(e, _)| *e).collect();
+        finish(conn, &ended).await
     }
 }

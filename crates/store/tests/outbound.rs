@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use domain::template::TemplateSend;
+use store::outbound::sent::{Sent, SentRecorder, SentWriter};
 use store::outbound::{ClaimedSend, SendFailure, Sends, UncertainPolicy, UnreadableTemplate};
 use store::{Fenced, Retry};
 use testkit::{TestDb, records, sql};
@@ -209,4 +210,49 @@ async fn a_claim_carries_the_rows_template_parsed_or_unreadable() {
         assert_eq!(unreadable.template, Err(UnreadableTemplate), "row {n}: loading the claim did not fail");
         assert!(sends.record_sent(&unreadable, wamid).await.expect("sent").is_applied());
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sends_accepted_together_share_a_commit_and_each_is_fenced_on_its_own() {
+    let db = TestDb::new().await;
+    for c in 0..20 {
+        conversation_with_replies(&db, &format!("9715000008{c:02}"), &["hello"]).await;
+    }
+    let sends = Sends::new(db.pool());
+    let claimed = sends.claim(50, LEASE).await.expect("claim");
+    assert_eq!(claimed.len(), 20);
+    // Another sender took one of them over since.
+    let taken = claimed[7].id;
+    sql::execute(
+        db.url(),
+        &format!("UPDATE outbound_message_log SET claim_token = gen_random_uuid() WHERE id = {taken}"),
+    )
+    .await;
+
+    let recorder = SentRecorder::start(db.pool(), SentWriter, 1);
+    let results = futures_util::future::join_all(claimed.iter().map(|send| {
+        let sent = Sent {
+            id: send.id,
+            claim_token: send.lease.claim_token,
+            wamid: format!("wamid.group.{}", send.id),
+        };
+        recorder.commit(sent)
+    }))
+    .await;
+
+    for (send, (_, fenced)) in claimed.iter().zip(&results) {
+        let expected = if send.id == taken { Fenced::LeaseLost } else { Fenced::Applied(()) };
+        assert_eq!(fenced.as_ref().expect("recorded"), &expected, "send {}", send.id);
+    }
+    assert_eq!(status_of(&db, taken).await, "sending", "the other sender's claim is untouched");
+    assert_eq!(
+        sql::count(db.url(), "SELECT count(*) AS n FROM outbound_message_log WHERE status = 'sent'").await,
+        19
+    );
+    let transactions = sql::count(
+        db.url(),
+        "SELECT count(DISTINCT xmin::text) AS n FROM outbound_message_log WHERE status = 'sent'",
+    )
+    .await;
+    assert!(transactions < 19, "results share commits: 19 recorded in {transactions}");
 }

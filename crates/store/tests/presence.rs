@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::webhook::MessageType;
 use store::ingest::{InboundRecord, IngestBatch};
-use store::presence::{ClaimedPresence, Presences};
+use store::presence::{ClaimedPresence, Ended, FinishWriter, Finisher, Presences};
 use store::{Fenced, PresenceSkip};
 use testkit::payloads::PHONE_NUMBER_ID as NUMBER;
 use testkit::{TestDb, records, sql};
@@ -210,4 +210,48 @@ async fn a_paused_business_number_gets_no_presence_until_its_pause_ends() {
 
     sql::execute(db.url(), "UPDATE sender_throttle SET paused_until = now() - interval '1 second'").await;
     assert_eq!(claim_one(&presences, NO_INTERVAL).await.provider_message_id, "wamid.paused");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_that_end_together_share_a_commit_and_each_is_fenced_on_its_own() {
+    let db = TestDb::new().await;
+    let presences = Presences::new(db.pool());
+    for c in 0..12 {
+        store_message(&db, &format!("9715000009{c:02}"), &format!("wamid.f{c}"), None).await;
+    }
+    let claimed = presences.claim(50, NO_INTERVAL, LONG_INTERVAL).await.expect("claim");
+    assert_eq!(claimed.len(), 12);
+    // A newer message waits in one conversation; another's claim was lost to a second sender.
+    store_message(&db, "971500000903", "wamid.f3.newer", None).await;
+    let lost = claimed[5].conversation_id;
+    sql::execute(
+        db.url(),
+        &format!(
+            "UPDATE conversation_presence SET claim_token = gen_random_uuid() WHERE conversation_id = {lost}"
+        ),
+    )
+    .await;
+
+    let finisher = Finisher::start(db.pool(), FinishWriter, 1);
+    let ended = futures_util::future::join_all(claimed.iter().map(|c| finisher.commit(Ended::from(c)))).await;
+
+    for (claim, (_, outcome)) in claimed.iter().zip(&ended) {
+        let expected = match claim.provider_message_id.as_str() {
+            "wamid.f3" => Fenced::Applied(true),
+            _ if claim.conversation_id == lost => Fenced::LeaseLost,
+            _ => Fenced::Applied(false),
+        };
+        assert_eq!(outcome.as_ref().expect("ended"), &expected, "{}", claim.provider_message_id);
+    }
+    let open =
+        sql::count(db.url(), "SELECT count(*) AS n FROM conversation_presence WHERE lease_until IS NOT NULL")
+            .await;
+    assert_eq!(open, 1, "only the lost claim's lease is left to the other sender");
+    let transactions = sql::count(
+        db.url(),
+        "SELECT count(DISTINCT xmin::text) AS n FROM conversation_presence WHERE lease_until IS NULL \
+         AND requested_message_id = inbound_message_id",
+    )
+    .await;
+    assert!(transactions < 10, "leases end in shared commits: 10 in {transactions}");
 }
