@@ -36,6 +36,9 @@ pub struct E2eArgs {
     /// job-runner's TURN_QUIET_MS (its default; 0 answers every message on its own).
     #[arg(long, default_value_t = 2000)]
     quiet_ms: u64,
+    /// Run outbound-sender with SEND_READ_RECEIPTS=false (no read receipts, no typing).
+    #[arg(long)]
+    no_presence: bool,
     /// Messages of the burst phase (posted as fast as ingest takes them).
     #[arg(long, default_value_t = 4000)]
     burst: u64,
@@ -51,8 +54,12 @@ pub struct E2eArgs {
 pub async fn run(args: E2eArgs) -> anyhow::Result<()> {
     // Meta raises a number's throughput from 80 to 1,000 messages/s once it qualifies; the
     // benchmark runs at that tier so it measures the pipeline, not the default quota.
+    let mut sender = vec![("SEND_RATE_PER_SECOND".to_owned(), args.rate_limit.to_string())];
+    if args.no_presence {
+        sender.push(("SEND_READ_RECEIPTS".to_owned(), "false".to_owned()));
+    }
     let options = StackOptions {
-        sender: vec![("SEND_RATE_PER_SECOND".to_owned(), args.rate_limit.to_string())],
+        sender,
         runner: vec![("TURN_QUIET_MS".to_owned(), args.quiet_ms.to_string())],
         ..StackOptions::default()
     };
@@ -109,8 +116,10 @@ pub async fn run(args: E2eArgs) -> anyhow::Result<()> {
     };
     println!();
     println!(
-        "| pipeline ({code}), release, fsync on, {} sends/s per number allowed, TURN_QUIET_MS {} | |",
-        args.rate_limit, args.quiet_ms
+        "| pipeline ({code}), release, fsync on, {} sends/s per number allowed, TURN_QUIET_MS {}{} | |",
+        args.rate_limit,
+        args.quiet_ms,
+        if args.no_presence { ", read receipts off" } else { "" }
     );
     println!("|---|---|");
     println!(
