@@ -429,14 +429,10 @@ macro_rules! complete_sql {
     ($conversation_lock:literal) => {
         concat!(
             "WITH input AS (
-    -- a reply's id is taken up front, so the conversation can name its newest bot reply
-    SELECT i.*,
-           CASE WHEN i.dedupe_key IS NOT NULL
-                THEN nextval(pg_get_serial_sequence('outbound_message_log', 'id')) END AS reply_id
-    FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
-                $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-                $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
-                $19::text[])
+    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
+                         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+                         $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
+                         $19::text[])
         WITH ORDINALITY AS i(job_id, claim_token, conversation_id, conversation_version, known_fields,
                              engine_state, dedupe_key, question_key, body, reply_to, request_id, traceparent,
                              opt_out, lead_status, service, name, nationality, email, best_time_to_call,
@@ -459,8 +455,6 @@ macro_rules! complete_sql {
 ), conversation_saved AS (
     UPDATE conversation c
     SET known_fields = i.known_fields::jsonb, engine_state = i.engine_state::jsonb, version = c.version + 1,
-        last_bot_reply_id = COALESCE(i.reply_id, c.last_bot_reply_id),
-        bot_replies = c.bot_replies + CASE WHEN i.reply_id IS NULL THEN 0 ELSE 1 END,
         updated_at = now()
     FROM input i
     WHERE c.id = i.conversation_id AND c.version = i.conversation_version
@@ -475,22 +469,22 @@ macro_rules! complete_sql {
     RETURNING id
 ), reply_row AS (
     INSERT INTO outbound_message_log
-        (id, conversation_id, outbound_job_id, dedupe_key, question_key, body, reply_to_provider_message_id,
+        (conversation_id, outbound_job_id, dedupe_key, question_key, body, reply_to_provider_message_id,
          request_id, traceparent)
-    OVERRIDING SYSTEM VALUE
-    SELECT reply_id, conversation_id, job_id, dedupe_key, question_key, body, reply_to, request_id, traceparent
+    SELECT conversation_id, job_id, dedupe_key, question_key, body, reply_to, request_id, traceparent
     FROM saved WHERE dedupe_key IS NOT NULL
     ORDER BY job_id
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id, outbound_job_id
 ), superseded AS (
-    -- the conversation's previous bot reply, unless it was its first (the greeting): the
-    -- statement sees the conversation as it was before this turn
+    -- by conversation: the status is checked on the conversation's replies, never through
+    -- the status index, which lists every queued reply (thousands while the sender is
+    -- away or behind)
     UPDATE outbound_message_log o SET status = 'superseded', updated_at = now()
-    FROM saved s JOIN conversation c ON c.id = s.conversation_id
-    WHERE s.dedupe_key IS NOT NULL AND o.id = c.last_bot_reply_id AND c.bot_replies >= 2
-      AND o.status = 'queued' AND o.question_key IS NOT NULL AND o.author_staff_id IS NULL
-      AND o.dedupe_key <> s.dedupe_key
+    FROM saved s
+    WHERE s.dedupe_key IS NOT NULL AND o.conversation_id = s.conversation_id AND (o.status = 'queued') IS TRUE
+      AND o.question_key IS NOT NULL AND o.author_staff_id IS NULL AND o.dedupe_key <> s.dedupe_key
+      AND EXISTS (SELECT 1 FROM outbound_message_log e WHERE e.conversation_id = o.conversation_id AND e.id < o.id)
     RETURNING o.conversation_id
 ), notice_row AS (
     INSERT INTO notification (kind, conversation_id, dedupe_key, title, body)

@@ -29,8 +29,6 @@ diesel::table! {
         updated_at -> Timestamptz,
         held_by -> Nullable<Int8>,
         held_since -> Nullable<Timestamptz>,
-        last_bot_reply_id -> Nullable<Int8>,
-        bot_replies -> Int4,
     }
 }
 
