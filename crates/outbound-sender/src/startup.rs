@@ -18,6 +18,9 @@ use crate::config::SenderConfig;
 use crate::presence::Presence;
 use crate::sender::{SendSettings, Sender};
 
+/// How long the presence loop lets wake-ups gather before it claims.
+const PRESENCE_WAKE_SETTLE: Duration = Duration::from_millis(10);
+
 /// A bound, not yet running, `outbound-sender serve`.
 pub struct Application {
     addr: SocketAddr,
@@ -95,6 +98,7 @@ impl Application {
             batch_size: config.batch_size,
             poll_interval: Duration::from_millis(config.poll_interval_ms),
             grace,
+            settle: Duration::ZERO,
         };
         Ok(Self {
             addr,
@@ -139,7 +143,9 @@ impl Application {
             let Some((presence, presence_wake)) = presence else { return };
             let listening =
                 worker::listen(database_url, OUTBOUND_JOB_CHANNEL, presence_wake.clone(), stop.clone());
-            tokio::join!(listening, worker::serve(presence, loop_settings, presence_wake, stop.clone()));
+            // Every stored message wakes it: the messages of a burst share a claim.
+            let settings = LoopSettings { settle: PRESENCE_WAKE_SETTLE, ..loop_settings };
+            tokio::join!(listening, worker::serve(presence, settings, presence_wake, stop.clone()));
         };
         tokio::join!(worker::serve(sender, loop_settings, wake, stop.clone()), presence);
         stop.cancel();

@@ -360,7 +360,7 @@ struct Item {
 
 /// Writes the messages and statuses of `deliveries` (each with the span its rows belong to)
 /// in lock order: messages before statuses, messages by customer (those known by number
-/// first, stored in one statement when there are several), statuses by wamid, ties in
+/// first, stored in one statement when there are many), statuses by wamid, ties in
 /// arrival order. Every transaction that writes several rows takes their locks in this order,
 /// so two of them never deadlock, and a customer's messages keep their order. Returns each
 /// delivery's outcome, items in input order.

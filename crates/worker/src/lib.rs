@@ -60,6 +60,11 @@ pub struct LoopSettings {
     pub poll_interval: Duration,
     /// Time to finish in-flight items after stop.
     pub grace: Duration,
+    /// How long to wait after a wake-up before claiming, so wake-ups that arrive meanwhile
+    /// are answered by one claim (zero: claim at once). For a queue whose new items only
+    /// become due later (turns), a claim per wake-up would only read the queue again and
+    /// again during a burst.
+    pub settle: Duration,
 }
 
 /// A wake-up signal: new work may be due.
@@ -187,7 +192,14 @@ pub async fn run<Q: Queue>(
             }
             let due = queue.next_due().await.unwrap_or(settings.poll_interval).min(settings.poll_interval);
             tokio::select! {
-                () = wake.woken() => {}
+                () = wake.woken() => {
+                    if !settings.settle.is_zero() {
+                        tokio::select! {
+                            () = tokio::time::sleep(settings.settle) => {}
+                            () = stop.cancelled() => break,
+                        }
+                    }
+                }
                 () = tokio::time::sleep(due), if due < settings.poll_interval => {}
                 // A finished item can make the next item of its group due.
                 Some(_) = tasks.join_next(), if budget.until_idle => {}
