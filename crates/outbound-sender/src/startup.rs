@@ -18,9 +18,6 @@ use crate::config::SenderConfig;
 use crate::presence::Presence;
 use crate::sender::{SendSettings, Sender};
 
-/// How long the presence loop lets wake-ups gather before it claims.
-const PRESENCE_WAKE_SETTLE: Duration = Duration::from_millis(10);
-
 /// A bound, not yet running, `outbound-sender serve`.
 pub struct Application {
     addr: SocketAddr,
@@ -143,9 +140,7 @@ impl Application {
             let Some((presence, presence_wake)) = presence else { return };
             let listening =
                 worker::listen(database_url, OUTBOUND_JOB_CHANNEL, presence_wake.clone(), stop.clone());
-            // Every stored message wakes it: the messages of a burst share a claim.
-            let settings = LoopSettings { settle: PRESENCE_WAKE_SETTLE, ..loop_settings };
-            tokio::join!(listening, worker::serve(presence, settings, presence_wake, stop.clone()));
+            tokio::join!(listening, worker::serve(presence, loop_settings, presence_wake, stop.clone()));
         };
         tokio::join!(worker::serve(sender, loop_settings, wake, stop.clone()), presence);
         stop.cancel();
