@@ -31,6 +31,9 @@ impl Pipeline {
     /// workspace on a fresh database `name`, migrated by the code under test.
     pub async fn start(baseline: Option<&Path>, name: &str, options: StackOptions) -> anyhow::Result<Self> {
         let bin = binaries(baseline)?;
+        if let Some(dir) = baseline {
+            println!("baseline: the services of {}", dir.display());
+        }
         let (admin_url, cluster) = super::database().await?;
         let url = super::fresh_database(&admin_url, name).await?;
         migrate(&bin, &url, baseline.is_some()).await?;
@@ -49,9 +52,10 @@ impl Pipeline {
     }
 }
 
-/// The code a run measured, for its table: `this workspace` or the baseline's directory.
+/// The code a run measured, for its tables and plots: `this workspace` or `baseline` (the
+/// directory is printed when the run starts, not in what may be published).
 pub fn code_name(baseline: Option<&Path>) -> String {
-    baseline.map_or_else(|| "this workspace".to_owned(), |b| b.display().to_string())
+    if baseline.is_some() { "baseline" } else { "this workspace" }.to_owned()
 }
 
 /// First messages of `n` new customers, each with a unique wamid `wamid.<tag>.<i>`: every
