@@ -123,14 +123,14 @@ pub fn parse_and_walk(body: &[u8]) {
             m.text_body.as_deref().map(str::len),
             m.provider_timestamp,
         );
-        let _ = (m.provider_message_id.len(), m.message_type.len());
+        let _ = (m.provider_message_id.len(), m.message_type.as_str().len());
     }
     for s in statuses {
         assert_raw_json(&s.raw_json);
         if let Some(id) = s.callback_outbound_id {
             assert!(id > 0, "callback data {:?} gave row id {id}", s.biz_opaque_callback_data);
         }
-        let _ = (s.provider_message_id.len(), &s.status, s.outbound_status, s.provider_timestamp);
+        let _ = (s.provider_message_id.len(), s.status.as_str().len(), s.provider_timestamp);
         let _ = (&s.recipient_id, s.error_code, s.error_text.as_deref());
     }
 }
