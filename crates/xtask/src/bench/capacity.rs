@@ -10,7 +10,6 @@
 
 mod plot;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -119,10 +118,13 @@ async fn step(
     let already = stack.sends().await.len();
     let writes_before = transaction_ids(&pipeline.url).await;
     let started = SystemTime::now();
-    let acks = post_at_rate(&client, messages, offered).await;
+    let interval = Duration::from_secs_f64(1.0 / f64::from(offered));
+    let scheduled =
+        messages.into_iter().enumerate().map(|(i, (wamid, r))| (interval * i as u32, wamid, r)).collect();
+    let acks = load::post_scheduled(&client, scheduled).await;
     let sends = stack.wait_for_sends(already + acks.len(), Duration::from_secs(180)).await;
     let mine: Vec<serde_json::Value> = sends[already..].to_vec();
-    let last_reply = mine.iter().filter_map(received_at).max().unwrap_or(started);
+    let last_reply = mine.iter().filter_map(sends::received_at).max().unwrap_or(started);
     let statuses_applied = wait_for_statuses(&pipeline.url, tag, acks.len()).await;
     let writes = transaction_ids(&pipeline.url).await - writes_before;
     let latency = shifted(&sends::latency_us(&acks, &mine), quiet);
@@ -136,29 +138,6 @@ async fn step(
         writes_per_reply: writes as f64 / mine.len().max(1) as f64,
         statuses_applied,
     })
-}
-
-/// Posts `messages` at `rate` a second (open loop); returns when each was acknowledged.
-async fn post_at_rate(
-    client: &load::Client,
-    messages: Vec<(String, load::Prepared)>,
-    rate: u32,
-) -> HashMap<String, SystemTime> {
-    let interval = Duration::from_secs_f64(1.0 / f64::from(rate));
-    let start = tokio::time::Instant::now();
-    let mut posted = tokio::task::JoinSet::new();
-    for (i, (wamid, request)) in messages.into_iter().enumerate() {
-        tokio::time::sleep_until(start + interval.mul_f64(i as f64)).await;
-        let client = client.clone();
-        posted.spawn(async move { client.send(request).await.then(|| (wamid, SystemTime::now())) });
-    }
-    let mut acks = HashMap::new();
-    while let Some(done) = posted.join_next().await {
-        if let Ok(Some((wamid, at))) = done {
-            acks.insert(wamid, at);
-        }
-    }
-    acks
 }
 
 /// Waits (up to a minute) until the replies to this step's messages are all `read`: their
@@ -183,11 +162,6 @@ async fn wait_for_statuses(url: &str, tag: &str, replies: usize) -> bool {
 /// The next transaction id: how many write transactions the server has had.
 async fn transaction_ids(url: &str) -> i64 {
     testkit::sql::count(url, "SELECT pg_current_xact_id()::text::bigint AS n").await
-}
-
-fn received_at(send: &serde_json::Value) -> Option<SystemTime> {
-    let at = chrono::DateTime::parse_from_rfc3339(send["received_at"].as_str()?).ok()?;
-    Some(SystemTime::from(at))
 }
 
 /// `latency` with `quiet` taken off every value.

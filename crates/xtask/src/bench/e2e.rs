@@ -79,7 +79,7 @@ pub async fn run(args: E2eArgs) -> anyhow::Result<()> {
         args.fragments,
         Duration::from_millis(args.fragment_gap_ms),
     );
-    let acks = bursts::post(&client, scheduled).await;
+    let acks = load::post_scheduled(&client, scheduled).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let mut sends = stack.sends().await;
     while !bursts::all_answered(&customers, &sends) && tokio::time::Instant::now() < deadline {

@@ -179,3 +179,26 @@ pub fn percentiles(h: &Histogram<u64>) -> String {
         ms(h.max())
     )
 }
+
+/// Posts each `(at, wamid, request)` `at` after the start, whatever the state of earlier
+/// ones (open loop); returns when each acknowledged request's 200 arrived, by wamid.
+pub async fn post_scheduled(
+    client: &Client,
+    scheduled: Vec<(Duration, String, Prepared)>,
+) -> std::collections::HashMap<String, std::time::SystemTime> {
+    let start = tokio::time::Instant::now();
+    let mut posted = JoinSet::new();
+    for (at, wamid, request) in scheduled {
+        tokio::time::sleep_until(start + at).await;
+        let client = client.clone();
+        posted
+            .spawn(async move { client.send(request).await.then(|| (wamid, std::time::SystemTime::now())) });
+    }
+    let mut acks = std::collections::HashMap::new();
+    while let Some(done) = posted.join_next().await {
+        if let Ok(Some((wamid, at))) = done {
+            acks.insert(wamid, at);
+        }
+    }
+    acks
+}

@@ -8,9 +8,9 @@ use bytes::Bytes;
 use hdrhistogram::Histogram;
 use serde_json::Value;
 use testkit::payloads::{self, Customer};
-use tokio::task::JoinSet;
 
-use crate::bench::load::{self, Prepared};
+use crate::bench::load::Prepared;
+use crate::sends;
 
 /// What a customer types, a fragment at a time: a burst of `k` fragments is the first `k`.
 const FRAGMENTS: [&str; 4] = ["hi", "i need", "a family visa", "for my wife and kids"];
@@ -25,12 +25,8 @@ pub struct Burst {
     wamids: Vec<String>,
 }
 
-/// A fragment to post `at` after the phase starts.
-pub struct Scheduled {
-    at: Duration,
-    wamid: String,
-    request: Prepared,
-}
+/// A fragment to post: when after the phase starts, its wamid, the request.
+pub type Scheduled = (Duration, String, Prepared);
 
 /// `messages` fragments from new customers who write 1, 2, … `max_fragments` fragments in
 /// turn, `gap` apart; customers start evenly so that fragments arrive at `rate` a second.
@@ -51,38 +47,15 @@ pub fn schedule(messages: u64, rate: u32, max_fragments: u32, gap: Duration) -> 
             let wamid = format!("wamid.e2e.turn.{c}.{j}");
             let envelope = payloads::single_message(&customer, payloads::text(&customer, &wamid, text));
             let signed = payloads::signed(&envelope);
-            scheduled.push(Scheduled {
-                at: start + gap * j as u32,
-                wamid: wamid.clone(),
-                request: Prepared { body: Bytes::from(signed.body), signature: signed.signature },
-            });
+            let request = Prepared { body: Bytes::from(signed.body), signature: signed.signature };
+            scheduled.push((start + gap * j as u32, wamid.clone(), request));
             wamids.push(wamid);
         }
         left -= u64::from(fragments);
         bursts.push(Burst { to: format!("+{}", customer.wa_id), wamids });
     }
-    scheduled.sort_by_key(|s| s.at);
+    scheduled.sort_by_key(|s| s.0);
     (bursts, scheduled)
-}
-
-/// Posts each fragment at its time (open loop); returns when each was acknowledged.
-pub async fn post(client: &load::Client, scheduled: Vec<Scheduled>) -> HashMap<String, SystemTime> {
-    let start = tokio::time::Instant::now() + Duration::from_millis(50);
-    let mut posted = JoinSet::new();
-    for fragment in scheduled {
-        tokio::time::sleep_until(start + fragment.at).await;
-        let client = client.clone();
-        posted.spawn(async move {
-            client.send(fragment.request).await.then(|| (fragment.wamid, SystemTime::now()))
-        });
-    }
-    let mut acks = HashMap::new();
-    while let Some(done) = posted.join_next().await {
-        if let Ok(Some((wamid, at))) = done {
-            acks.insert(wamid, at);
-        }
-    }
-    acks
 }
 
 /// Whether every burst's last fragment has had its reply (a reply in context of it).
@@ -126,7 +99,7 @@ pub fn measure(
     // Per fragment: its first read receipt and how many it had.
     let mut receipts: HashMap<&str, (SystemTime, usize)> = HashMap::new();
     for receipt in presence {
-        if let (Some(id), Some(at)) = (receipt["message_id"].as_str(), received_at(receipt)) {
+        if let (Some(id), Some(at)) = (receipt["message_id"].as_str(), sends::received_at(receipt)) {
             let entry = receipts.entry(id).or_insert((at, 0));
             *entry = (entry.0.min(at), entry.1 + 1);
         }
@@ -148,7 +121,7 @@ pub fn measure(
         figures.messages += acked.len();
         let replies = sends_to.get(burst.to.as_str()).map_or(&[][..], Vec::as_slice);
         figures.replies += replies.len();
-        match replies.iter().find(|s| s["reply_to"] == last).and_then(|s| received_at(s)) {
+        match replies.iter().find(|s| s["reply_to"] == last).and_then(|s| sends::received_at(s)) {
             Some(replied) => record_since(&mut figures.reply_us, last_ack + quiet, replied),
             None => figures.unanswered += 1,
         }
@@ -160,11 +133,6 @@ pub fn measure(
         }
     }
     figures
-}
-
-fn received_at(recorded: &Value) -> Option<SystemTime> {
-    let at = chrono::DateTime::parse_from_rfc3339(recorded["received_at"].as_str()?).ok()?;
-    Some(SystemTime::from(at))
 }
 
 /// Records `to - from`; an event that came first (a read receipt can reach the double
