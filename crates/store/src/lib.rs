@@ -57,7 +57,7 @@ mod every_statement_prepares {
         ("ingest message by wa_id", ingest::INGEST_MESSAGE_BY_WA_ID_SQL),
         ("ingest message by user_id", ingest::INGEST_MESSAGE_BY_USER_ID_SQL),
         ("ingest many messages by wa_id", ingest::many_messages::INGEST_MESSAGES_BY_WA_ID_SQL),
-        ("ingest status", ingest::INGEST_STATUS_SQL),
+        ("ingest statuses", ingest::statuses::INGEST_STATUSES_SQL),
         ("claim jobs", jobs::CLAIM_SQL),
         ("complete jobs", jobs::COMPLETE_SQL),
         ("complete a group of jobs", jobs::COMPLETE_GROUP_SQL),

@@ -1,8 +1,8 @@
 //! Rows for `store::ingest` built directly, for tests and benchmarks that store messages
 //! without going through webhook-ingest.
 
-use domain::webhook::MessageType;
-use store::ingest::{InboundRecord, IngestBatch};
+use domain::webhook::{MessageType, StatusKind};
+use store::ingest::{InboundRecord, IngestBatch, StatusRecord};
 
 use crate::payloads::PHONE_NUMBER_ID;
 
@@ -32,4 +32,25 @@ pub fn delivery(messages: Vec<InboundRecord>) -> IngestBatch {
 /// A delivery of one text message `text` from `customer`.
 pub fn text_delivery(customer: &str, wamid: &str, text: &str) -> IngestBatch {
     delivery(vec![inbound(customer, wamid, MessageType::Text, Some(text))])
+}
+
+/// A delivery status `status` of our message `wamid`, without time, recipient or error.
+pub fn status(wamid: &str, status: StatusKind) -> StatusRecord {
+    let raw = serde_json::json!({"id": wamid, "status": status.as_str()});
+    StatusRecord {
+        provider_message_id: wamid.to_owned(),
+        status,
+        provider_timestamp: None,
+        recipient_id: None,
+        biz_opaque_callback_data: None,
+        callback_outbound_id: None,
+        error_code: None,
+        error_text: None,
+        raw_json: raw.to_string(),
+    }
+}
+
+/// A delivery of `statuses` and no messages.
+pub fn status_delivery(statuses: Vec<StatusRecord>) -> IngestBatch {
+    IngestBatch { statuses, ..delivery(Vec::new()) }
 }

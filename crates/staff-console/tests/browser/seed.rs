@@ -1,7 +1,8 @@
 //! Conversations as the bot leaves them, for the browser tests and the screenshots.
 
 use domain::webhook::StatusKind;
-use store::ingest::{IngestBatch, StatusRecord};
+use store::ingest::IngestBatch;
+use testkit::records;
 
 use crate::helpers::Console;
 
@@ -132,19 +133,7 @@ pub async fn delivered(console: &Console, body: &str) {
         .await;
     let batch = IngestBatch {
         request_id: "req-status".to_owned(),
-        traceparent: None,
-        messages: Vec::new(),
-        statuses: vec![StatusRecord {
-            provider_message_id: wamid.clone(),
-            status: StatusKind::Delivered,
-            provider_timestamp: None,
-            recipient_id: None,
-            biz_opaque_callback_data: None,
-            callback_outbound_id: None,
-            error_code: None,
-            error_text: None,
-            raw_json: serde_json::json!({"id": wamid, "status": "delivered"}).to_string(),
-        }],
+        ..records::status_delivery(vec![records::status(&wamid, StatusKind::Delivered)])
     };
     store::ingest::ingest(&console.pool, &batch).await.expect("status stored");
 }

@@ -13,15 +13,9 @@ use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::{InboundOutcome, InboundRecord, IngestBatch};
+use super::{InboundOutcome, InboundRecord, IngestBatch, PLANNED_EACH_TIME};
 use crate::StoreError;
 use crate::prepared::Prepared;
-
-/// From how many messages the statement is planned for the call, with the arrays' real
-/// lengths, instead of reusing the connection's cached plan: a plan made for a few rows joins
-/// the statement's steps in nested loops (1,000 messages: 0.43 s instead of 0.11 s to run),
-/// and planning costs about 3 ms, far more than a small group's statement takes.
-const PLANNED_EACH_TIME: usize = 64;
 
 /// Stores messages of customers known by phone number (`wa_id`), given with the delivery
 /// each came in. Parameters are parallel arrays, one element per message: `$1` wa_id,
