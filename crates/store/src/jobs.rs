@@ -183,16 +183,20 @@ fn parse_or_default<T: serde::de::DeserializeOwned + Default>(json: &str, column
 pub(crate) const CLAIM_SQL: &str = "WITH head AS (
     SELECT j.id, j.conversation_id, gen_random_uuid() AS token FROM outbound_job j
     WHERE j.status IN ('queued', 'running') AND j.run_at <= now() AND j.attempts < j.max_attempts
-      AND NOT EXISTS (SELECT 1 FROM outbound_job earlier
-                      WHERE earlier.conversation_id = j.conversation_id AND earlier.id < j.id
-                        AND earlier.status IN ('queued', 'running'))
+      -- Each row is checked with one probe of the index of open jobs by conversation (as
+      -- an anti-join, a plan may scan that index once per due job, the queue squared).
+      -- The oldest open job of its conversation:
+      AND j.id = (SELECT earlier.id FROM outbound_job earlier
+                  WHERE earlier.conversation_id = j.conversation_id AND earlier.status IN ('queued', 'running')
+                  ORDER BY earlier.conversation_id, earlier.id LIMIT 1)
+      -- and its turn is due: at the cap, or quiet since the conversation's newest job.
       AND ($3 <= 0
            OR j.created_at <= now() - make_interval(secs => $4)
            OR (j.created_at <= now() - make_interval(secs => $3)
-               AND NOT EXISTS (SELECT 1 FROM outbound_job newer
-                               WHERE newer.conversation_id = j.conversation_id AND newer.id > j.id
-                                 AND newer.status = 'queued'
-                                 AND newer.created_at > now() - make_interval(secs => $3))))
+               AND (SELECT newest.created_at FROM outbound_job newest
+                    WHERE newest.conversation_id = j.conversation_id AND newest.status IN ('queued', 'running')
+                    ORDER BY newest.conversation_id DESC, newest.id DESC LIMIT 1)
+                   <= now() - make_interval(secs => $3)))
     ORDER BY j.run_at, j.id
     LIMIT $1
     FOR UPDATE OF j SKIP LOCKED

@@ -74,10 +74,15 @@ pub struct ClaimedSend {
 pub(crate) const CLAIM_SQL: &str = "WITH due AS (
     SELECT o.id FROM outbound_message_log o
     JOIN conversation c ON c.id = o.conversation_id
-    WHERE o.status = 'queued' AND o.run_at <= now() AND o.attempts < o.max_attempts
-      AND NOT EXISTS (SELECT 1 FROM outbound_message_log earlier
-                      WHERE earlier.conversation_id = o.conversation_id AND earlier.id < o.id
-                        AND earlier.status IN ('queued', 'sending', 'uncertain'))
+    -- Walks the due index in claim order and stops at the limit: the status is checked on
+    -- each row rather than looked up (a lookup by status reads and sorts the whole queue).
+    WHERE o.status IN ('queued', 'sending', 'uncertain') AND (o.status = 'queued') IS TRUE
+      AND o.run_at <= now() AND o.attempts < o.max_attempts
+      -- the oldest unsettled reply of its conversation, found per row in the index of open
+      -- replies (as an anti-join it may scan that index once per queued row)
+      AND o.id = (SELECT min(earlier.id) FROM outbound_message_log earlier
+                  WHERE earlier.conversation_id = o.conversation_id
+                    AND earlier.status IN ('queued', 'sending', 'uncertain'))
       AND NOT EXISTS (SELECT 1 FROM sender_throttle t
                       WHERE t.phone_number_id = c.phone_number_id AND t.paused_until > now())
     ORDER BY o.run_at, o.id
