@@ -15,10 +15,6 @@ use worker::{Budget, CancellationToken, LoopSettings, Queue, Wake};
 use crate::process::{Outcome, run_job};
 use worker::RetryPolicy;
 
-/// How long the loop lets wake-ups gather when turns are on (at most this much later than
-/// a turn's quiet period).
-const TURN_WAKE_SETTLE: Duration = Duration::from_millis(25);
-
 /// The counters a runner exports from its start.
 pub const COUNTERS: &[Counter] = &[
     Counter { name: "jobs_claimed_total", labels: &[], help: "Jobs claimed (a retry is claimed again)" },
@@ -163,15 +159,13 @@ impl Runner {
     }
 
     fn loop_settings(&self, grace: Duration) -> LoopSettings {
-        // With turns, a new message is due only after its quiet period: the wake-ups of a
-        // burst are answered together.
-        let settle = if self.settings.turns.quiet.is_zero() { Duration::ZERO } else { TURN_WAKE_SETTLE };
         LoopSettings {
             concurrency: self.settings.concurrency,
             batch_size: self.settings.batch_size,
             poll_interval: self.settings.poll_interval,
             grace,
-            settle,
+            // A new message is due once its turn's quiet period has passed, not before.
+            wake_delay: self.settings.turns.quiet,
         }
     }
 

@@ -95,7 +95,7 @@ impl Application {
             batch_size: config.batch_size,
             poll_interval: Duration::from_millis(config.poll_interval_ms),
             grace,
-            settle: Duration::ZERO,
+            wake_delay: Duration::ZERO,
         };
         Ok(Self {
             addr,

@@ -60,11 +60,11 @@ pub struct LoopSettings {
     pub poll_interval: Duration,
     /// Time to finish in-flight items after stop.
     pub grace: Duration,
-    /// How long to wait after a wake-up before claiming, so wake-ups that arrive meanwhile
-    /// are answered by one claim (zero: claim at once). For a queue whose new items only
-    /// become due later (turns), a claim per wake-up would only read the queue again and
-    /// again during a burst.
-    pub settle: Duration,
+    /// How long after a wake-up the items it announces can first be due (zero: at once).
+    /// A queue whose new items become due only later (a turn, after its quiet period) is
+    /// claimed then rather than at every wake-up: during a burst, a claim per wake-up would
+    /// only read the queue again and again.
+    pub wake_delay: Duration,
 }
 
 /// A wake-up signal: new work may be due.
@@ -127,7 +127,7 @@ pub async fn run<Q: Queue>(
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut claimed_total = 0_usize;
     let mut failure = None;
-    while claimed_total < budget.max_items {
+    'claims: while claimed_total < budget.max_items {
         while tasks.try_join_next().is_some() {}
         let remaining = budget.max_items - claimed_total;
         let mut permits = Vec::new();
@@ -190,26 +190,43 @@ pub async fn run<Q: Queue>(
             if budget.until_idle && tasks.is_empty() {
                 break;
             }
-            let due = queue.next_due().await.unwrap_or(settings.poll_interval).min(settings.poll_interval);
-            tokio::select! {
-                () = wake.woken() => {
-                    if !settings.settle.is_zero() {
-                        tokio::select! {
-                            () = tokio::time::sleep(settings.settle) => {}
-                            () = stop.cancelled() => break,
+            // When the next claim may find something, if before the next poll.
+            let mut claim_at = queue
+                .next_due()
+                .await
+                .filter(|due| *due < settings.poll_interval)
+                .map(|due| tokio::time::Instant::now() + due);
+            loop {
+                tokio::select! {
+                    () = wake.woken() => {
+                        if settings.wake_delay.is_zero() {
+                            break;
                         }
+                        let due = tokio::time::Instant::now() + settings.wake_delay;
+                        claim_at = Some(claim_at.map_or(due, |at| at.min(due)));
                     }
+                    () = sleep_until(claim_at) => break,
+                    // A finished item can make the next item of its group due.
+                    Some(_) = tasks.join_next(), if budget.until_idle => break,
+                    _ = poll.tick() => {
+                        queue.upkeep().await;
+                        break;
+                    }
+                    () = stop.cancelled() => break 'claims,
                 }
-                () = tokio::time::sleep(due), if due < settings.poll_interval => {}
-                // A finished item can make the next item of its group due.
-                Some(_) = tasks.join_next(), if budget.until_idle => {}
-                _ = poll.tick() => queue.upkeep().await,
-                () = stop.cancelled() => break,
             }
         }
     }
     finish(&queue, &settings, &mut tasks, &in_flight, &stop).await;
     failure.map_or(Ok(claimed_total), Err)
+}
+
+/// Sleeps until `at`, or forever without one.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Waits for in-flight items: without limit when the run ended by itself, for the grace
