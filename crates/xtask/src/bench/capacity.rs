@@ -1,7 +1,8 @@
 //! `cargo xtask bench capacity`: the whole pipeline at stepped offered rates, statuses on
 //! (the Graph API double posts sent, delivered and read back to ingest for every reply).
 //!
-//! Each step posts first messages of new customers at its rate for a while (open loop),
+//! Each step (the tables analyzed first, as autovacuum keeps them on a running database)
+//! posts first messages of new customers at its rate for a while (open loop),
 //! then waits until every one has its reply and every reply its three statuses. It reports
 //! the replies per second achieved, the reply's latency from the webhook's 200, and the
 //! write transactions per reply (transaction ids Postgres handed out, which only writes
@@ -100,6 +101,7 @@ async fn measure(args: &CapacityArgs, baseline: Option<&std::path::Path>) -> any
     let mut steps = Vec::new();
     for (i, &offered) in args.rates.iter().enumerate() {
         println!("{name}: {} customers at {offered} messages/s…", args.customers);
+        pipeline.analyze().await?;
         steps.push(step(&pipeline, &format!("cap{i}"), offered, args.customers, quiet).await?);
     }
     Ok(Series { name, steps })

@@ -2,8 +2,9 @@
 //!
 //! A latency phase at a fixed message rate, customers writing in bursts of fragments (turns
 //! on, as in production): how soon each burst turned read with "typing…", and how soon after
-//! its quiet period its one reply reached the Graph API double. Then a burst of first
-//! messages posted as fast as ingest takes them, for sends per second. `--baseline` runs the
+//! its quiet period its one reply reached the Graph API double. Then, with the tables
+//! analyzed as autovacuum would have by then, a burst of first messages posted as fast as
+//! ingest takes them, for sends per second. `--baseline` runs the
 //! same phases against other code's release binaries, for paired runs.
 
 mod bursts;
@@ -89,6 +90,7 @@ pub async fn run(args: E2eArgs) -> anyhow::Result<()> {
     let presence = pipeline.presence().await;
     let turns = bursts::measure(&customers, &acks, &sends, &presence, quiet);
 
+    pipeline.analyze().await?;
     println!("burst: {} messages…", args.burst);
     let before = sends.len();
     let burst_started = Instant::now();

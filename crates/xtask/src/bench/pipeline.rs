@@ -42,6 +42,16 @@ impl Pipeline {
         Ok(Self { stack, url, _cluster: cluster })
     }
 
+    /// Refreshes the planner's statistics of every table, as autovacuum does on a database
+    /// that has been running for a while: the statements the services planned while the
+    /// tables were nearly empty are planned again for the tables as they are.
+    pub async fn analyze(&self) -> anyhow::Result<()> {
+        use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+        let mut conn = AsyncPgConnection::establish(&self.url).await?;
+        conn.batch_execute("ANALYZE").await?;
+        Ok(())
+    }
+
     /// The read receipts the double received; none when it does not record them.
     pub async fn presence(&self) -> Vec<Value> {
         let listed = reqwest::get(self.stack.fake.url("/_fake/presence")).await;
