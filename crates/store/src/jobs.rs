@@ -201,11 +201,16 @@ pub(crate) const CLAIM_SQL: &str = "WITH head AS (
     LIMIT $1
     FOR UPDATE OF j SKIP LOCKED
 ), member AS (
+    -- the rest of each head's turn, looked up by its conversation
     SELECT m.id, h.token FROM head h
-    JOIN outbound_job m ON m.conversation_id = h.conversation_id AND m.id > h.id
-    WHERE $3 > 0 AND m.attempts < m.max_attempts
-      AND (m.status = 'queued' OR (m.status = 'running' AND m.lease_until < now()))
-    FOR UPDATE OF m SKIP LOCKED
+    CROSS JOIN LATERAL (
+        SELECT m.id FROM outbound_job m
+        WHERE m.conversation_id = h.conversation_id AND m.id > h.id AND m.status IN ('queued', 'running')
+          AND $3 > 0 AND m.attempts < m.max_attempts
+          AND (m.status = 'queued' OR m.lease_until < now())
+        ORDER BY m.conversation_id, m.id
+        FOR UPDATE OF m SKIP LOCKED
+    ) m
 ), turn AS (
     SELECT id, token FROM head UNION ALL SELECT id, token FROM member
 )
@@ -446,7 +451,8 @@ macro_rules! complete_sql {
         WITH ORDINALITY AS n(job_id, kind, dedupe_key, title, body, position)
 ), job_held AS (
     SELECT j.id, j.claim_token FROM outbound_job j
-    WHERE j.claim_token = ANY($2::uuid[]) AND j.status = 'running'
+    -- by claim token, the status checked on the rows (see the crate docs on queue plans)
+    WHERE j.claim_token = ANY($2::uuid[]) AND (j.status = 'running') IS TRUE
     ORDER BY j.id
     FOR UPDATE
 ), conversation_locked AS (
@@ -656,7 +662,7 @@ pub(crate) const RETRY_SQL: &str = "WITH updated AS (
         run_at = now() + make_interval(secs => $3),
         completed_at = CASE WHEN attempts >= max_attempts THEN now() END,
         error = $4, claim_token = NULL, lease_until = NULL
-    WHERE claim_token = $2 AND status = 'running'
+    WHERE claim_token = $2 AND (status = 'running') IS TRUE
     RETURNING id, conversation_id, status, attempts
 ), failure_notice AS (
     INSERT INTO notification (kind, conversation_id, dedupe_key, title, body)
@@ -682,10 +688,10 @@ pub(crate) const NEXT_TURN_DUE_SQL: &str = "SELECT CASE WHEN min(due) IS NOT NUL
     FROM (SELECT GREATEST(min(j.run_at), LEAST(max(j.created_at) + make_interval(secs => $1),
                                                min(j.created_at) + make_interval(secs => $2))) AS due
           FROM outbound_job j
-          WHERE j.status = 'queued'
-            AND NOT EXISTS (SELECT 1 FROM outbound_job r WHERE r.conversation_id = j.conversation_id
-                              AND r.status = 'running')
-          GROUP BY j.conversation_id) waiting";
+          WHERE j.status IN ('queued', 'running')
+          GROUP BY j.conversation_id
+          -- conversations with a turn running wait for it
+          HAVING bool_and(j.status = 'queued')) waiting";
 
 #[derive(QueryableByName)]
 struct NextDue {
@@ -697,7 +703,7 @@ struct NextDue {
 /// statement commits it or, failing, leaves it for its lease to expire.
 pub(crate) const RELEASE_SQL: &str = "UPDATE outbound_job
     SET status = 'queued', attempts = attempts - 1, run_at = now(), claim_token = NULL, lease_until = NULL
-    WHERE id IN (SELECT id FROM outbound_job WHERE claim_token = $1 AND status = 'running'
+    WHERE id IN (SELECT id FROM outbound_job WHERE claim_token = $1 AND (status = 'running') IS TRUE
                  FOR UPDATE SKIP LOCKED)";
 
 pub(crate) const RESCUE_SQL: &str = "WITH expired AS (

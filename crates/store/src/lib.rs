@@ -2,6 +2,22 @@
 //! the embedded migrations and every SQL statement the services run.
 //!
 //! Callers get typed functions; no SQL lives outside this crate.
+//!
+//! # Queue statements and their plans
+//!
+//! The services' statements are prepared once per connection, and Postgres plans a
+//! prepared statement for the tables as they were when it first ran. The queues' partial
+//! indexes (due jobs and replies, open ones by conversation) are nearly empty when analyzed
+//! and hold thousands of rows in a burst or after an outage, so a plan that reads one of
+//! them whole, or once per row, costs nothing when made and the queue squared later. The
+//! queue statements are written so that only the intended path is possible:
+//!
+//! - a row found by another key checks its status as `(status = 'x') IS TRUE`, which no
+//!   index answers, so the lookup goes by that key;
+//! - a claim walks its due index in claim order (`status IN (…)` proves the partial index)
+//!   and stops at its limit;
+//! - "the oldest open row of its conversation" and the like are probes of the conversation
+//!   index (`ORDER BY conversation_id, id LIMIT 1`, or a `LATERAL` subquery), not anti-joins.
 
 pub mod connect;
 pub mod desk;

@@ -1,6 +1,6 @@
 //! The whole pipeline for a benchmark: release binaries (this workspace's, or another
-//! build's services for paired runs), a fresh database on the benchmarks' durable Postgres,
-//! and the four services started on it.
+//! build's services for paired runs), a fresh database on the benchmarks' durable Postgres
+//! holding a history of past conversations, and the four services started on it.
 
 use std::path::{Path, PathBuf};
 
@@ -38,18 +38,16 @@ impl Pipeline {
         let url = super::fresh_database(&admin_url, name).await?;
         migrate(&bin, &url, baseline.is_some()).await?;
         println!("database: {url}");
+        seed_history(&url).await?;
         let stack = Stack::start(&bin, &url, options).await.context("starting the stack")?;
         Ok(Self { stack, url, _cluster: cluster })
     }
 
     /// Refreshes the planner's statistics of every table, as autovacuum does on a database
-    /// that has been running for a while: the statements the services planned while the
-    /// tables were nearly empty are planned again for the tables as they are.
+    /// that has been running for a while: the statements the services planned before the
+    /// latest rows came are planned again for the tables as they are.
     pub async fn analyze(&self) -> anyhow::Result<()> {
-        use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-        let mut conn = AsyncPgConnection::establish(&self.url).await?;
-        conn.batch_execute("ANALYZE").await?;
-        Ok(())
+        execute(&self.url, "ANALYZE").await
     }
 
     /// The read receipts the double received; none when it does not record them.
@@ -60,6 +58,45 @@ impl Pipeline {
             _ => Vec::new(),
         }
     }
+}
+
+/// Conversations a benchmark's database holds before it starts.
+const HISTORY: u32 = 50_000;
+
+/// Fills the database with [`HISTORY`] past conversations of other customers (a message,
+/// its finished job, a reply read, its three statuses) and analyzes it: the services plan
+/// their statements for tables of a running business, as in production, rather than for
+/// empty tables that a burst then fills (a plan made for a few rows scans whole tables once
+/// they hold thousands, until autovacuum analyzes them again). Only the tables' first
+/// columns are written, so any version of the schema takes them.
+async fn seed_history(url: &str) -> anyhow::Result<()> {
+    execute(
+        url,
+        &format!(
+            "INSERT INTO contact (wa_id) SELECT '96' || lpad(g::text, 10, '0') FROM generate_series(1, {HISTORY}) g;
+             INSERT INTO conversation (contact_id, phone_number_id) SELECT id, '{phone}' FROM contact;
+             INSERT INTO inbound_message (conversation_id, provider_message_id, message_type, text_body, raw)
+                 SELECT id, 'wamid.history.in.' || id, 'text', 'hello', '{{}}'::jsonb FROM conversation;
+             INSERT INTO outbound_job (conversation_id, inbound_message_id, inbound_provider_message_id, status)
+                 SELECT conversation_id, id, provider_message_id, 'done' FROM inbound_message;
+             INSERT INTO outbound_message_log (conversation_id, dedupe_key, body, status, provider_message_id)
+                 SELECT id, 'history:' || id, 'Thank you', 'read', 'wamid.history.out.' || id FROM conversation;
+             INSERT INTO message_status_event (provider_message_id, status, raw)
+                 SELECT provider_message_id, s, '{{}}'::jsonb
+                 FROM outbound_message_log, unnest(ARRAY['sent', 'delivered', 'read']) s;
+             ANALYZE;",
+            phone = payloads::PHONE_NUMBER_ID
+        ),
+    )
+    .await
+}
+
+/// Runs `sql` on the database at `url`.
+async fn execute(url: &str, sql: &str) -> anyhow::Result<()> {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    conn.batch_execute(sql).await?;
+    Ok(())
 }
 
 /// The code a run measured, for its tables and plots: `this workspace` or `baseline` (the
