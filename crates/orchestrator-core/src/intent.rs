@@ -97,6 +97,9 @@ const OPT_OUT_PHRASES: &[&str] = &[
     "الرقم غلط",
     "الرقم خطا",
     "لا تكلمني",
+    "ايقاف الرسائل",
+    "اوقف الرسائل",
+    "اوقفوا الرسائل",
     "بطلوا",
     "ابعدوا",
     "ازعاج",
@@ -114,6 +117,11 @@ const OPT_OUT_WHOLE: &[&str] = &[
     "cancel",
     "الغاء",
     "غلط",
+    "قف",
+    "ايقاف",
+    "اوقف",
+    "اوقفوا",
+    "وقفوا",
     "stopp",
 ];
 
@@ -667,10 +675,19 @@ mod tests {
             "توقف",
             "لا تراسلني",
             "please stop",
+            "قف",
+            "إيقاف",
+            "أوقف",
+            "أوقفوا الرسائل من فضلكم",
         ] {
             assert!(intents(text, false).opt_out, "{text}");
         }
-        for text in ["I want to stop my company", "family visa", "is there a bus stop near your office"] {
+        for text in [
+            "I want to stop my company",
+            "family visa",
+            "is there a bus stop near your office",
+            "ايقاف ترخيص الشركة",
+        ] {
             assert!(!intents(text, false).opt_out, "{text}");
         }
         assert!(intents("START", false).opt_in);
