@@ -4,9 +4,10 @@
 //! conversation, insert the message `ON CONFLICT DO NOTHING`, insert its `outbound_job`
 //! `ON CONFLICT DO NOTHING`, record it as the conversation's newest message for presence
 //! (`crate::presence`) and `NOTIFY` the runner (and the sender's presence loop); many
-//! messages are one statement too ([`many_messages`]), and so are a write's statuses
-//! ([`statuses`]). A payload with several items runs all of them in one transaction, so a webhook is stored whole or not at all; rows are written in
-//! one lock order, so concurrent transactions never deadlock. [`crate::group_commit`] stores
+//! messages are one statement too (`many_messages`), and so are a write's statuses
+//! (`statuses`). A payload with several items runs all of them in one transaction, so a
+//! webhook is stored whole or not at all; rows are written in one lock order, so concurrent
+//! transactions never deadlock. [`crate::group_commit`] stores
 //! concurrent deliveries together.
 
 use chrono::{DateTime, Utc};
@@ -56,7 +57,7 @@ pub struct StatusRecord {
     /// The wamid of our outbound message.
     pub provider_message_id: String,
     /// The status, stored as Meta spells it; the `outbound_message_log.status` it moves a
-    /// row to, if any, is [`SendStatus::reached_by`] it.
+    /// row to, if any, is [`crate::SendStatus::reached_by`] it.
     pub status: StatusKind,
     /// When it happened.
     pub provider_timestamp: Option<DateTime<Utc>>,
