@@ -296,6 +296,15 @@ const MANY_MESSAGES: usize = 2;
 /// group's statement takes.
 const PLANNED_EACH_TIME: usize = 64;
 
+/// One column of a set-based statement's parallel arrays: `field` of each row, read with
+/// the delivery it came in.
+fn column<'a, R, T>(
+    rows: &[(&'a IngestBatch, &'a R)],
+    field: impl Fn(&'a IngestBatch, &'a R) -> T,
+) -> Vec<T> {
+    rows.iter().map(|(batch, row)| field(batch, row)).collect()
+}
+
 /// How refused items are handled.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {

@@ -13,7 +13,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::{InboundOutcome, InboundRecord, IngestBatch, PLANNED_EACH_TIME};
+use super::{InboundOutcome, InboundRecord, IngestBatch, PLANNED_EACH_TIME, column};
 use crate::StoreError;
 use crate::prepared::Prepared;
 
@@ -133,12 +133,6 @@ pub(super) async fn insert(
     conn: &mut AsyncPgConnection,
     messages: &[(&IngestBatch, &InboundRecord)],
 ) -> Result<Vec<InboundOutcome>, StoreError> {
-    fn column<'a, T>(
-        messages: &[(&'a IngestBatch, &'a InboundRecord)],
-        field: impl Fn(&'a IngestBatch, &'a InboundRecord) -> T,
-    ) -> Vec<T> {
-        messages.iter().map(|(b, m)| field(b, m)).collect()
-    }
     let query = diesel::sql_query(INGEST_MESSAGES_BY_WA_ID_SQL)
         .bind::<Array<Nullable<Text>>, _>(column(messages, |_, m| m.wa_id.as_deref()))
         .bind::<Array<Nullable<Text>>, _>(column(messages, |_, m| m.user_id.as_deref()))

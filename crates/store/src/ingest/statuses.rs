@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use diesel::sql_types::{Array, BigInt, Int4, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::{IngestBatch, PLANNED_EACH_TIME, StatusOutcome, StatusRecord};
+use super::{IngestBatch, PLANNED_EACH_TIME, StatusOutcome, StatusRecord, column};
 use crate::prepared::Prepared;
 use crate::{SendStatus, StoreError};
 
@@ -124,12 +124,6 @@ async fn insert(
     conn: &mut AsyncPgConnection,
     statuses: &[(&IngestBatch, &StatusRecord)],
 ) -> Result<Vec<StatusOutcome>, StoreError> {
-    fn column<'a, T>(
-        statuses: &[(&'a IngestBatch, &'a StatusRecord)],
-        field: impl Fn(&'a IngestBatch, &'a StatusRecord) -> T,
-    ) -> Vec<T> {
-        statuses.iter().map(|(b, s)| field(b, s)).collect()
-    }
     let query = diesel::sql_query(INGEST_STATUSES_SQL)
         .bind::<Array<Text>, _>(column(statuses, |_, s| s.provider_message_id.as_str()))
         .bind::<Array<Text>, _>(column(statuses, |_, s| s.status.as_str()))
