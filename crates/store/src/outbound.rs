@@ -80,9 +80,10 @@ pub(crate) const CLAIM_SQL: &str = "WITH due AS (
       AND o.run_at <= now() AND o.attempts < o.max_attempts
       -- the oldest unsettled reply of its conversation, found per row in the index of open
       -- replies (as an anti-join it may scan that index once per queued row)
-      AND o.id = (SELECT min(earlier.id) FROM outbound_message_log earlier
+      AND o.id = (SELECT earlier.id FROM outbound_message_log earlier
                   WHERE earlier.conversation_id = o.conversation_id
-                    AND earlier.status IN ('queued', 'sending', 'uncertain'))
+                    AND earlier.status IN ('queued', 'sending', 'uncertain')
+                  ORDER BY earlier.conversation_id, earlier.id LIMIT 1)
       AND NOT EXISTS (SELECT 1 FROM sender_throttle t
                       WHERE t.phone_number_id = c.phone_number_id AND t.paused_until > now())
     ORDER BY o.run_at, o.id
